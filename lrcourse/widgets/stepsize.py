@@ -1,0 +1,120 @@
+"""Lesson 1's app: gradient descent on a 1-D function with a learning-rate slider.
+
+Three panels, built once: the function with the zigzag path of the iterates, the iterate
+x_t against the step, and the loss on a log scale (a cross where a run diverged).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import optimizers, problems, theory
+from .. import _validate as v
+from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
+from ..training import run
+from . import BlitManager, SliderApp, float_slider, log_slider, new_figure
+
+__all__ = ["StepSizeApp", "describe"]
+
+
+def describe(lr, L):
+    """One line naming the regime of GD with rate lr on curvature L, with its numbers."""
+    if L <= 0:
+        return f"lr = {lr:.3g}: curvature 0 at the minimum, so no rate is too large there (and every rate is slow)"
+    name = theory.regime(lr, L)
+    c = float(theory.contraction(lr, L))
+    return f"lr = {lr:.3g}, lr·L = {lr * L:.3g}: {name} (error × {c:.3g} per step)"
+
+
+class StepSizeApp(SliderApp):
+    """Gradient descent x <- x - lr f'(x) on ``problem`` for ``steps`` steps, lr on a slider.
+
+    With no ``problem``, the parabola f(x) = L/2 x^2 with a second slider for its curvature L,
+    so the learner sees the thresholds 1/L and 2/L move with L.
+
+    Parameters
+    ----------
+    problem : a 1-D problem (e.g. ``problems.pseudo_huber()``) or None for the parabola.
+    lr : starting learning rate; lr_range : (low, high) of the log slider.
+    L : starting curvature of the parabola (ignored with a problem).
+    x0 : start (parabola only); steps : number of GD steps shown.
+    """
+
+    def __init__(self, problem=None, lr=0.3, lr_range=(0.01, 3.0), L=1.0, x0=1.0, steps=30):
+        self.steps = v.integer("steps", steps, 1, 10_000)
+        L = v.number("L", L, 0, low_open=True)
+        x0 = v.number("x0", x0)
+        if problem is not None and getattr(problem, "dim", np.size(problem.x0)) != 1:
+            raise ValueError(f"problem must be 1-D, got dim={problem.dim}")
+        self.problem = problem
+        self._fixed = problem
+        self._x0 = x0 if problem is None else float(problem.x0[0])
+        lo, hi = lr_range
+        self.controls = {"lr": log_slider("learning rate", lr, lo, hi)}
+        if problem is None:
+            self.controls["L"] = float_slider("curvature L", L, 0.25, 4.0, 0.05)
+        self._build()
+        self._start()
+
+    # -- the figure, built once ------------------------------------------------------
+    def _build(self):
+        self.fig, (self.ax_f, self.ax_x, self.ax_loss) = new_figure(1, 3, figsize=(10, 3.0))
+        r = 2.5 * abs(self._x0)
+        self._xlim = (-r, r)
+        self._grid = np.linspace(-r, r, 400)
+        (self.curve,) = self.ax_f.plot([], [], color="0.4", lw=1.5)
+        self.ax_f.set_xlim(*self._xlim)
+        self.ax_f.set_xlabel("x")
+        self.ax_f.set_title("f(x) and the path of x_t", fontsize=10)
+
+        self.ax_x.axhline(0, color="0.7", lw=0.8)
+        self.ax_x.set_xlim(0, self.steps)
+        self.ax_x.set_ylim(*self._xlim)
+        self.ax_x.set_xlabel("step t")
+        self.ax_x.set_title("iterate x_t", fontsize=10)
+
+        self.ax_loss.set_yscale("log")
+        self.ax_loss.set_xlim(0, self.steps)
+        self.ax_loss.set_ylim(1e-16, 1e4)
+        self.ax_loss.set_xlabel("step t")
+        self.ax_loss.set_title("loss f(x_t) − f*", fontsize=10)
+
+        self.blit = BlitManager(self.fig.canvas)
+        (self.path,) = self.ax_f.plot([], [], "o-", color="C1", ms=3, lw=1)
+        (self.iterates,) = self.ax_x.plot([], [], "o-", color="C1", ms=3, lw=1)
+        (self.loss_line,) = self.ax_loss.plot([], [], "-", color="C0", lw=1.5)
+        self.cross = mark_divergence(self.ax_loss, -1)
+        for a in (self.path, self.iterates, self.loss_line, self.cross):
+            self.blit.add(a)
+        self._curve_key = None
+
+    # -- one slider move -------------------------------------------------------------
+    def update(self, lr, L=None):
+        full = False
+        if self._fixed is None:
+            if self._curve_key != L:
+                self.problem = problems.parabola(L=L, x0=self._x0)
+                full = True
+        elif self._curve_key is None:
+            full = True
+        if full:
+            self._curve_key = L
+            f = self.problem.loss(self._grid[:, None])
+            self.curve.set_data(self._grid, f)
+            self.ax_f.set_ylim(-0.05 * f.max(), 1.05 * f.max())
+
+        self.history = h = run(self.problem, optimizers.sgd(lr=lr), self.steps, progress=False)
+        x = h.params[:, 0]
+        t = np.arange(self.steps + 1)
+        xc = clip_path(x, *self._xlim)
+        with np.errstate(all="ignore"):
+            fc = np.where(np.isfinite(x), self.problem.loss(xc[:, None]), np.nan)
+        self.path.set_data(xc, fc)
+        self.iterates.set_data(t, xc)
+        gap = h.loss - self.problem.min_loss
+        self.loss_line.set_data(t, np.where(np.isfinite(gap) & (gap > 0), gap, np.nan))
+        self.cross.set_data(*divergence_points(self.ax_loss, h.diverged_at))
+        self.curvature = self.problem.L
+        self.regime = theory.regime(lr, self.curvature) if self.curvature > 0 else "monotone"
+        color = DIVERGED_COLOR if h.diverged else "black"
+        self.status.value = f"<span style='color:{color}'>{describe(lr, self.curvature)}</span>"
+        return full
