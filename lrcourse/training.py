@@ -88,20 +88,22 @@ def _start(problem, x0, K):
 
     def leaf(ref, a):
         a = np.array(a, dtype=float)
+        ref = np.shape(ref)
         if not np.all(np.isfinite(a)):
             raise ValueError("x0 must be finite")
-        ref = np.asarray(ref)
-        if K is not None and a.shape == ref.shape:
-            a = np.broadcast_to(a, (K,) + a.shape).copy()
-        elif K is not None and a.shape != (K,) + ref.shape:
-            raise ValueError(f"x0 must have shape {ref.shape} or {(K,) + ref.shape}, got {a.shape}")
+        if K is not None and a.shape == ref:
+            return np.broadcast_to(a, (K,) + ref).copy()
+        allowed = [ref] if K is None else [(K,) + ref]
+        if a.shape not in allowed:
+            shapes = " or ".join(str(s) for s in ([ref] + allowed if K is not None else allowed))
+            raise ValueError(f"x0 must have shape {shapes}, got {a.shape}")
         return a
 
-    if isinstance(base, dict):
-        if not isinstance(problem.x0, dict) or set(base) != set(problem.x0):
-            raise ValueError(f"x0 must have the keys {sorted(problem.x0)}")
+    if isinstance(problem.x0, dict):
+        if not isinstance(base, dict) or set(base) != set(problem.x0):
+            raise ValueError(f"x0 must be a dict with the keys {sorted(problem.x0)}")
         return {k: leaf(problem.x0[k], base[k]) for k in problem.x0}
-    return leaf(problem.x0 if x0 is None or np.ndim(x0) <= np.ndim(problem.x0) else x0, base)
+    return leaf(problem.x0, base)
 
 
 def _lr_at(optimizer, t):

@@ -1,0 +1,167 @@
+"""lrcourse.run: shapes, divergence as a result, vectorised == one by one, closed forms."""
+import warnings
+
+import numpy as np
+import pytest
+
+import lrcourse
+from lrcourse import optimizers, problems, theory
+
+
+def test_history_shapes_single_and_vectorised():
+    p = problems.conditioned(kappa=10.0)
+    h = lrcourse.run(p, optimizers.sgd(lr=0.1), steps=7)
+    assert h.loss.shape == (8,) and h.params.shape == (8, 2) and h.lr.shape == (7,)
+    assert isinstance(h.diverged_at, int) and h.diverged_at == -1
+    hk = lrcourse.run(p, optimizers.sgd(lr=np.array([0.1, 0.2, 3.0])), steps=7)
+    assert hk.loss.shape == (8, 3) and hk.params.shape == (8, 3, 2) and hk.lr.shape == (7, 3)
+    assert hk.diverged_at.shape == (3,)
+    np.testing.assert_array_equal(hk.params[0], np.broadcast_to(p.x0, (3, 2)))
+
+
+def test_gd_on_parabola_matches_closed_form():
+    L, lr, x0 = 3.0, 0.25, 2.0
+    h = lrcourse.run(problems.parabola(L=L, x0=x0), optimizers.sgd(lr=lr), steps=30)
+    t = np.arange(31)
+    np.testing.assert_allclose(h.params[:, 0], x0 * (1 - lr * L) ** t, rtol=1e-12)
+    np.testing.assert_allclose(h.loss, L / 2 * (x0 * (1 - lr * L) ** t) ** 2, rtol=1e-12)
+
+
+def test_threshold_two_over_L_and_one_step_at_one_over_L():
+    L = 4.0
+    lrs = np.array([1 / L, 0.999 * 2 / L, 2 / L, 1.001 * 2 / L])
+    h = lrcourse.run(problems.parabola(L=L), optimizers.sgd(lr=lrs), steps=20000)
+    assert h.params[1, 0, 0] == 0.0                     # one step at 1/L
+    assert h.loss[-1, 1] < h.loss[0, 1]                  # just below 2/L converges
+    np.testing.assert_allclose(h.loss[:, 2], h.loss[0, 2])  # exactly 2/L bounces forever
+    assert h.diverged_at[3] > 0 and h.diverged_at[:3].tolist() == [-1, -1, -1]
+
+
+def test_vectorised_equals_one_by_one():
+    p = problems.Rosenbrock()
+    lrs = np.geomspace(1e-5, 3e-3, 9)
+    moms = np.linspace(0.0, 0.9, 9)
+    hk = lrcourse.run(p, optimizers.sgd(lr=lrs, momentum=moms, nesterov=False), steps=50)
+    for k in range(9):
+        h1 = lrcourse.run(p, optimizers.sgd(lr=float(lrs[k]), momentum=float(moms[k])), steps=50)
+        np.testing.assert_array_equal(hk.loss[:, k], h1.loss)
+        np.testing.assert_array_equal(hk.params[:, k], h1.params)
+
+
+def test_divergence_flagged_frozen_and_silent():
+    lrs = np.geomspace(1e-3, 1e3, 1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = lrcourse.run(problems.conditioned(kappa=100.0, L=1.0), optimizers.sgd(lr=lrs), steps=200)
+    div = h.diverged
+    assert div.sum() > 0 and (~div).sum() > 0
+    assert np.all(lrs[div] > 2.0) and np.all(lrs[~div] <= 2.05)
+    first = h.diverged_at[div]
+    assert np.all(first >= 1)
+    k = np.flatnonzero(div)[-1]
+    d = h.diverged_at[k]
+    assert np.all(np.isinf(h.loss[d + 1:, k]))
+    np.testing.assert_array_equal(h.params[d:, k], np.broadcast_to(h.params[d, k], h.params[d:, k].shape))
+    # the definition: first t >= 1 whose loss is non-finite or exceeds 1e8 * max(loss0, 1e-12)
+    assert not np.any(h.loss[1:d, k] > 1e8 * h.loss[0, k])
+
+
+def test_divergence_of_overflowing_run_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = lrcourse.run(problems.quartic(x0=10.0), optimizers.sgd(lr=np.array([1e-4, 10.0])), steps=50)
+    assert h.diverged.tolist() == [False, True]
+
+
+def test_schedule_lr_recorded_and_used():
+    from lrcourse import schedules
+
+    s = schedules.step(0.1, step_size=3, gamma=0.5)
+    h = lrcourse.run(problems.parabola(), optimizers.sgd(lr=s), steps=9)
+    np.testing.assert_allclose(h.lr, s(np.arange(9)))
+    x = 1.0
+    for t in range(9):
+        x = x - s(t) * x
+    assert h.params[-1, 0] == pytest.approx(x, rel=1e-14)
+
+
+def test_stochastic_grad_is_used_and_seeded():
+    noisy = problems.Noisy(problems.conditioned(kappa=4.0), sigma=0.5)
+    a = lrcourse.run(noisy, optimizers.sgd(lr=0.1), steps=50, seed=3)
+    b = lrcourse.run(noisy, optimizers.sgd(lr=0.1), steps=50, seed=3)
+    c = lrcourse.run(noisy, optimizers.sgd(lr=0.1), steps=50, seed=4)
+    exact = lrcourse.run(noisy.problem, optimizers.sgd(lr=0.1), steps=50)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    assert not np.array_equal(a.loss, c.loss) and not np.array_equal(a.loss, exact.loss)
+
+
+def test_noise_floor_matches_closed_form():
+    # SGD on f = L/2 x^2 with gradient noise sigma: stationary E[x^2] = lr sigma^2 / (L (2 - lr L))
+    L, lr, sigma, K = 1.0, 0.2, 1.0, 4000
+    noisy = problems.Noisy(problems.parabola(L=L, x0=1.0), sigma=sigma)
+    h = lrcourse.run(noisy, optimizers.sgd(lr=lr), steps=300, x0=np.ones((K, 1)), keep_params=False)
+    floor = h.loss[100:].mean()
+    assert floor == pytest.approx(L / 2 * lr * sigma**2 / (L * (2 - lr * L)), rel=0.05)
+
+
+class _Layers:
+    """A two-'layer' quadratic with dict params, for per-layer optimizers."""
+
+    x0 = {"a": np.ones(2), "b": np.ones(3)}
+
+    def loss(self, p):
+        return 0.5 * (p["a"] ** 2).sum(-1) + 2.0 * (p["b"] ** 2).sum(-1)
+
+    def grad(self, p):
+        return {"a": p["a"], "b": 4.0 * p["b"]}
+
+
+def test_dict_params_and_per_layer_optimizers():
+    prob = _Layers()
+    h = lrcourse.run(prob, {"a": optimizers.sgd(lr=0.5), "b": optimizers.sgd(lr=0.1)}, steps=5)
+    assert h.params is None
+    np.testing.assert_allclose(h.final["a"], 0.5**5 * np.ones(2))
+    np.testing.assert_allclose(h.final["b"], 0.6**5 * np.ones(3))
+    assert set(h.lr) == {"a", "b"} and h.lr["a"].shape == (5,)
+    hk = lrcourse.run(prob, optimizers.sgd(lr=np.array([0.1, 0.5])), steps=5, keep_params=True)
+    assert hk.params["b"].shape == (6, 2, 3) and hk.loss.shape == (6, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(steps=-1), ValueError, "steps"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(steps=True), TypeError, "steps"),
+        (dict(steps=5, seed=-1), ValueError, "seed"),
+        (dict(steps=5, x0=[np.nan, 1.0]), ValueError, "x0"),
+        (dict(steps=5, x0=[1.0, 2.0, 3.0]), ValueError, "x0"),
+    ],
+)
+def test_run_rejects_bad_arguments(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        lrcourse.run(problems.conditioned(kappa=2.0), optimizers.sgd(lr=0.1), **kwargs)
+
+
+def test_run_rejects_non_problems_and_non_optimizers():
+    with pytest.raises(TypeError, match="problem"):
+        lrcourse.run(object(), optimizers.sgd(lr=0.1), 3)
+    with pytest.raises(TypeError, match="optimizer"):
+        lrcourse.run(problems.parabola(), "sgd", 3)
+
+
+def test_inputs_not_modified():
+    x0 = np.array([[1.0, 2.0], [3.0, 4.0]])
+    copy = x0.copy()
+    lrcourse.run(problems.conditioned(kappa=3.0), optimizers.sgd(lr=0.1), 5, x0=x0)
+    np.testing.assert_array_equal(x0, copy)
+
+
+def test_best_constant_rate_contraction_measured():
+    L, mu = 1.0, 0.01
+    p = problems.quadratic([L, mu], angle=0.3)
+    lr = theory.best_constant_lr(L, mu)
+    h = lrcourse.run(p, optimizers.sgd(lr=lr), steps=400)
+    err = np.linalg.norm(h.params - p.minimizer, axis=-1)
+    rate = (err[400] / err[200]) ** (1 / 200)
+    assert rate == pytest.approx(theory.best_contraction(L / mu), rel=1e-9)
