@@ -1,0 +1,189 @@
+"""Gradebook files from a grading run: grades CSV/JSON, per-student totals, feedback, summary.
+
+With ``--out grades.csv`` the files are::
+
+    grades.csv          one row per submission and question:
+                        submission,student,question,points,max_points,status
+    grades_totals.csv   one row per student (for a learning-management system):
+                        student,points,max_points,percent
+    feedback/<student>.md   per student: each question, points, status, what went wrong
+
+Every file is written atomically (a temporary file in the same folder, then ``os.replace``)
+and only when its content changes; the content has no timestamps, so grading the same
+submissions again leaves the files byte-identical.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from .grade import GradeRun
+from .release import write_if_changed
+
+__all__ = ["GRADE_COLUMNS", "TOTAL_COLUMNS", "grade_rows", "total_rows", "output_paths",
+           "write_reports", "summary_table", "json_document", "feedback_markdown"]
+
+GRADE_COLUMNS = ("submission", "student", "question", "points", "max_points", "status")
+TOTAL_COLUMNS = ("student", "points", "max_points", "percent")
+
+
+def num(x: float) -> str:
+    """Points as text: 2.0 -> '2', 1.5 -> '1.5' (stable, no float noise)."""
+    x = round(float(x), 6)
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+def grade_rows(run: GradeRun, detail: bool = False) -> list[dict]:
+    """One dict per submission and question, in command-line then solution order."""
+    rows = []
+    for sub in run.submissions:
+        for r in sub.results:
+            row = {"submission": sub.submission, "student": sub.student,
+                   "question": r.question, "points": num(r.points),
+                   "max_points": num(r.max_points), "status": r.status}
+            if detail:
+                row["detail"] = r.detail
+            rows.append(row)
+    return rows
+
+
+def total_rows(run: GradeRun) -> list[dict]:
+    """One row per student (first-seen order); several submissions of a student add up."""
+    totals: dict[str, list[float]] = {}
+    for sub in run.submissions:
+        t = totals.setdefault(sub.student, [0.0, 0.0])
+        t[0] += sub.points
+        t[1] += sub.max_points
+    return [{"student": s, "points": num(p), "max_points": num(m),
+             "percent": f"{100 * p / m:.1f}" if m else "0.0"}
+            for s, (p, m) in totals.items()]
+
+
+def _csv_text(columns, rows) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n",
+                       extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def output_paths(out) -> tuple[Path, Path, Path]:
+    """(gradebook, totals CSV, feedback folder) for ``--out``."""
+    out = Path(out)
+    return out, out.with_name(out.stem + "_totals.csv"), out.parent / "feedback"
+
+
+def _safe_name(name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return safe or "student"
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def feedback_markdown(run: GradeRun, student: str) -> str:
+    """The feedback page of one student: a table of questions per submission."""
+    assignment = run.solution.path.stem
+    subs = [s for s in run.submissions if s.student == student]
+    lines = [f"# Feedback: {assignment}", "", f"Student: **{student}**", ""]
+    for sub in subs:
+        lines += [f"Submission: `{sub.submission}`", "",
+                  f"Total: **{num(sub.points)} / {num(sub.max_points)}** points", "",
+                  "| Question | Points | Status | What went wrong |",
+                  "| --- | --- | --- | --- |"]
+        for r in sub.results:
+            lines.append(f"| {_md(r.question)} | {num(r.points)} / {num(r.max_points)} "
+                         f"| {r.status} | {_md(r.detail)} |")
+        lines.append("")
+    lines += ["Statuses: *passed*; *failed* (your code ran but the test found a wrong result); "
+              "*error* (your code raised an error, or the answer is missing); *timeout* "
+              f"(a cell ran longer than {num(run.timeout)} s and was stopped); *kernel died* "
+              "(Python crashed or ran out of memory); *unreadable* (the file is not a "
+              "notebook). Run your notebook top to bottom (Restart & Run All) to check it.", ""]
+    return "\n".join(lines)
+
+
+def _number(text: str):
+    """'2' -> 2, '1.5' -> 1.5: points as JSON numbers."""
+    value = float(text)
+    return int(value) if value == int(value) else value
+
+
+def json_document(run: GradeRun) -> dict:
+    """The gradebook for tools: the same rows as the CSVs (plus each question's ``detail``),
+    with points as numbers."""
+    grades = grade_rows(run, detail=True)
+    totals = total_rows(run)
+    for row in grades + totals:
+        for key in ("points", "max_points", "percent"):
+            if key in row:
+                row[key] = _number(row[key])
+    return {
+        "assignment": run.solution.path.stem,
+        "solution": str(run.solution.path),
+        "timeout": run.timeout,
+        "notebook_timeout": run.notebook_timeout,
+        "questions": [{"question": q.grade_id, "max_points": _number(num(q.max_points))}
+                      for q in run.solution.questions],
+        "grades": grades,
+        "totals": totals,
+    }
+
+
+def write_reports(run: GradeRun, out, fmt: str = "csv") -> list[Path]:
+    """Write the gradebook (CSV or JSON), the totals CSV and the feedback files.
+
+    Returns the paths written (or already up to date).
+    """
+    if fmt not in ("csv", "json"):
+        raise ValueError(f"fmt must be 'csv' or 'json', got {fmt!r}")
+    out, totals, feedback = output_paths(out)
+    if fmt == "csv":
+        text = _csv_text(GRADE_COLUMNS, grade_rows(run))
+    else:
+        text = json.dumps(json_document(run), indent=1, ensure_ascii=False) + "\n"
+    write_if_changed(out, text.encode("utf-8"))
+    write_if_changed(totals, _csv_text(TOTAL_COLUMNS, total_rows(run)).encode("utf-8"))
+    written = [out, totals]
+    used: set[str] = set()
+    for student in dict.fromkeys(s.student for s in run.submissions):
+        name, k = _safe_name(student), 2
+        base = name
+        while name in used:
+            name, k = f"{base}-{k}", k + 1
+        used.add(name)
+        path = feedback / f"{name}.md"
+        write_if_changed(path, feedback_markdown(run, student).encode("utf-8"))
+        written.append(path)
+    return written
+
+
+_SHORT = {"passed": "", "failed": "failed", "error": "error", "timeout": "timeout",
+          "kernel died": "died", "unreadable": "unreadable"}
+
+
+def summary_table(run: GradeRun) -> str:
+    """Students x questions as fixed-width text: points, and the status when not passed."""
+    questions = run.solution.questions
+    header = ["student"] + [f"{q.grade_id} ({num(q.max_points)})" for q in questions] + \
+             [f"total ({num(run.solution.max_points)})"]
+    counts: dict[str, int] = {}
+    for s in run.submissions:
+        counts[s.student] = counts.get(s.student, 0) + 1
+    table = [header]
+    for s in run.submissions:
+        label = s.student if counts[s.student] == 1 else f"{s.student}/{Path(s.submission).name}"
+        row = [label]
+        for r in s.results:
+            row.append(num(r.points) + (f" {_SHORT[r.status]}" if _SHORT[r.status] else ""))
+        row.append(num(s.points))
+        table.append(row)
+    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
