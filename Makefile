@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 # The course multiplies many small matrices: OpenBLAS's thread pool costs more than it gains
 # there (measured: one MLP epoch 250-840 ms with threads, 70-170 ms without), so one thread.
 OPENBLAS_NUM_THREADS ?= 1
-export OPENBLAS_NUM_THREADS
+OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 
 .PHONY: lab test test-fast bench release my_work browser clean help
 help:

@@ -22,7 +22,9 @@ def _name(req):
 def test_environment_yml_matches_pyproject():
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     yml = (ROOT / "environment.yml").read_text().splitlines()
-    conda = [l.strip()[2:] for l in yml if l.startswith("  - ") and not l.strip().startswith("- pip")]
+    start = yml.index("dependencies:") + 1
+    section = [l for l in yml[start:] if l.startswith("  ")]
+    conda = [l.strip()[2:] for l in section if l.startswith("  - ") and not l.strip().startswith("- pip")]
     conda = {_name(c): c.replace(" ", "") for c in conda if _name(c) not in ("python",)}
     assert {_name(d): d.replace(" ", "") for d in deps} == conda
     assert "      - -e ." in yml
