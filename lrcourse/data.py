@@ -125,36 +125,28 @@ def load_breast_cancer() -> Dataset:
 
 # ---------------------------------------------------------------- argument checks for data
 def _rng(name, rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{name} must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
-        )
-    return rng
+    return v.generator(name, rng)
 
 
 def as_features(name, X, n_features=None):
     """``X`` as a float64 (n, d) array with n >= 1 rows of finite numbers."""
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 2-D array of real numbers, got {type(X).__name__}") from None
+    arr = v.array(name, X, finite=False)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n_samples, n_features), got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} columns (features), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain finite numbers only, got NaN or inf")
-    return arr
+    return _finite(name, arr)
 
 
 def as_targets(name, y, n):
-    """``y`` as a float64 (n,) array of finite numbers (regression targets)."""
-    try:
-        arr = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 1-D array of real numbers, got {type(y).__name__}") from None
+    """``y`` as a float64 (n,) array of finite numbers (regression targets; booleans count as 0/1)."""
+    arr = v.array(name, y, finite=False, allow_bool=True)
     if arr.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match X, got shape {arr.shape}")
+    return _finite(name, arr)
+
+
+def _finite(name, arr):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain finite numbers only, got NaN or inf")
     return arr
@@ -192,8 +184,8 @@ def train_val_split(X, y, val_fraction=0.2, seed=0, stratify=None):
     """
     X = as_features("X", X)
     n = X.shape[0]
+    as_targets("y", y, n)
     y_arr = np.asarray(y)
-    as_targets("y", y_arr, n)
     val_fraction = v.number("val_fraction", val_fraction, 0, 1, low_open=True, high_open=True)
     seed = v.integer("seed", seed, 0)
     if stratify is None:

@@ -63,6 +63,7 @@ class _DataModel:
 
     def _minibatch(self, rng):
         """Row indices of one minibatch drawn by rng, or None for all rows (batch_size == n)."""
+        v.generator("rng", rng)
         return None if self.batch_size == self.n else sample_batch(self.n, self.batch_size, rng)
 
     def with_data(self, X, y):
@@ -81,6 +82,7 @@ class _Classifier:
 
     def predict(self, x, X=None):
         """Most probable class, shape (..., n) (on ``X`` if given, else the training rows)."""
+        self._params(x, "x")
         return np.argmax(self.predict_proba(x, X), axis=-1)
 
     def accuracy(self, x, X=None, y=None):
@@ -93,11 +95,15 @@ class _Classifier:
         else:
             X = as_features("X", X, self.d)
             y = as_labels("y", y, X.shape[0], self.n_classes)
+        self._params(x, "x")
         return np.mean(self.predict(x, X) == y, axis=-1)
 
 
 class _FlatModel(_DataModel):
     """loss, grad and stochastic_grad for parameters x of shape (..., dim) on A = [X, 1]."""
+
+    def _params(self, x, name):
+        return _as_x(x, self.dim, name)
 
     def loss(self, x):
         """Mean loss over the whole dataset; shape x.shape[:-1]."""
@@ -161,7 +167,7 @@ class LinearRegression(_FlatModel):
         """Predictions A w, shape (..., n) (on ``X`` if given, else the training rows)."""
         A = self.A if X is None else _with_ones(as_features("X", X, self.d))
         with np.errstate(**_quiet):
-            return _as_x(w, self.dim) @ A.T
+            return _as_x(w, self.dim, "w") @ A.T
 
     # ---- curvature and minimiser (computed once, on first use)
     @functools.cached_property
@@ -274,7 +280,7 @@ class LogisticRegression(_FlatModel, _Classifier):
         """Class probabilities, shape (..., n, C) (on ``X`` if given, else the training rows)."""
         A = self.A if X is None else _with_ones(as_features("X", X, self.d))
         with np.errstate(**_quiet):
-            Z = self._scores(_as_x(w, self.dim), A)
+            Z = self._scores(_as_x(w, self.dim, "w"), A)
             if self.binary:
                 p1 = _sigmoid(Z)
                 return np.stack([1.0 - p1, p1], axis=-1)
@@ -374,23 +380,25 @@ class MLP(_DataModel, _Classifier):
         return params
 
     # ---- parameters
-    def _check(self, params):
+    def _check(self, params, name="params"):
         """params as a dict of float arrays of the layer shapes, all with the same leading axes."""
         if not isinstance(params, dict):
-            raise TypeError(f"params must be a dict with keys {', '.join(self.shapes)}, got {type(params).__name__}")
+            raise TypeError(f"{name} must be a dict with keys {', '.join(self.shapes)}, got {type(params).__name__}")
         if set(params) != set(self.shapes):
-            raise ValueError(f"params must have keys {', '.join(self.shapes)}, got {', '.join(map(str, params))}")
+            raise ValueError(f"{name} must have keys {', '.join(self.shapes)}, got {', '.join(map(str, params))}")
         out, lead = {}, None
         for key, shape in self.shapes.items():
-            a = np.asarray(params[key], dtype=float)
+            a = v.array(f"{name}[{key!r}]", params[key], finite=False)
             k = a.ndim - len(shape)
             if k < 0 or a.shape[k:] != shape or (lead is not None and a.shape[:k] != lead):
                 axes = ["..."] if lead is None else list(lead)
                 want = "(" + ", ".join(str(n) for n in [*axes, *shape]) + ")"
-                raise ValueError(f"params[{key!r}] must have shape {want}, got shape {a.shape}")
+                raise ValueError(f"{name}[{key!r}] must have shape {want}, got shape {a.shape}")
             lead = a.shape[:k]
             out[key] = a
         return out
+
+    _params = _check
 
     # ---- the network
     def _act(self, Z):

@@ -178,9 +178,16 @@ class Optimizer:
 
     def _setup(self, lr, **numeric):
         """Store lr and the numeric hyperparameters (floats or (K,) arrays); find K."""
+        if isinstance(lr, type):
+            raise TypeError(f"lr must be a number, a (K,) array or a schedule, got the class {lr.__name__}: "
+                            f"call it first, e.g. {lr.__name__}(...)")
         if callable(lr):
             self.lr = lr
-            first = hyper("lr(0)", lr(0), 0)  # a schedule may also return (K,) arrays
+            try:
+                first = lr(0)
+            except TypeError as e:
+                raise TypeError(f"lr must be a schedule, a function of the step k, but lr(0) failed: {e}") from None
+            first = hyper("lr(0)", first, 0)  # a schedule may also return (K,) arrays
         else:
             self.lr = first = _frozen(hyper("lr", lr, 0))
         self._numeric = {key: _frozen(value) for key, value in numeric.items()}

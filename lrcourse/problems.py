@@ -35,19 +35,23 @@ __all__ = [
 _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 
-def _as_x0(name, x0, dim):
-    x = np.array(x0, dtype=float, ndmin=1)
+def _as_x0(name, x0, dim, per=""):
+    """A start or a centre: ``dim`` finite numbers (a plain number for dim 1), as a fresh array.
+
+    ``per`` says where ``dim`` comes from, for the error message (e.g. "one per eigenvalue").
+    """
+    x = v.array(name, x0)
+    x = x.reshape(1) if x.ndim == 0 else x
     if x.shape != (dim,):
-        raise ValueError(f"{name} must have shape ({dim},), got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite, got {x0!r}")
-    return x
+        raise ValueError(f"{name} must have shape ({dim},){per}, got shape {x.shape}")
+    return np.array(x)
 
 
-def _as_x(x, dim):
-    x = np.asarray(x, dtype=float)
+def _as_x(x, dim, name="x"):
+    """Parameters of shape (..., dim) as floats; NaN and inf are allowed (a diverged run)."""
+    x = v.array(name, x, finite=False)
     if x.ndim == 0 or x.shape[-1] != dim:
-        raise ValueError(f"x must have last axis of length {dim}, got shape {x.shape}")
+        raise ValueError(f"{name} must have last axis of length {dim}, got shape {x.shape}")
     return x
 
 
@@ -74,19 +78,18 @@ class Quadratic:
     """
 
     def __init__(self, eigenvalues, angle=0.0, seed=None, center=None, x0=None):
-        lam = np.array(eigenvalues, dtype=float, ndmin=1)
+        lam = v.array("eigenvalues", eigenvalues, low=0)
+        lam = np.array(lam.reshape(1) if lam.ndim == 0 else lam)
         if lam.ndim != 1 or lam.size == 0:
             raise ValueError(f"eigenvalues must be a non-empty 1-D sequence, got shape {lam.shape}")
-        if not np.all(np.isfinite(lam)) or np.any(lam < 0):
-            raise ValueError(f"eigenvalues must be finite and >= 0, got {eigenvalues!r}")
         dim = lam.size
         angle = v.number("angle", angle)
+        seed = None if seed is None else v.integer("seed", seed, 0)
         if angle != 0.0 and dim != 2:
-            raise ValueError(f"angle rotates 2-D quadratics only, got dim={dim} (use seed for dim > 2)")
+            raise ValueError(f"angle rotates 2-D quadratics only, got {dim} eigenvalues (use seed for dim > 2)")
         if dim == 2:
             Q = rotation(angle)
         elif seed is not None:
-            seed = v.integer("seed", seed, 0)
             Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
         else:
             Q = np.eye(dim)
@@ -94,10 +97,11 @@ class Quadratic:
         self.Q = Q
         self.A = (Q * lam) @ Q.T
         self.dim = dim
-        self.minimizer = np.zeros(dim) if center is None else _as_x0("center", center, dim)
+        per = " (one entry per eigenvalue in eigenvalues)"
+        self.minimizer = np.zeros(dim) if center is None else _as_x0("center", center, dim, per)
         self.min_loss = 0.0
         default = self.minimizer + Q @ np.ones(dim)
-        self.x0 = default if x0 is None else _as_x0("x0", x0, dim)
+        self.x0 = default if x0 is None else _as_x0("x0", x0, dim, per)
 
     @property
     def L(self):
@@ -168,7 +172,7 @@ class Rosenbrock:
     dim = 2
 
     def __init__(self, a=1.0, b=100.0, x0=(-1.2, 1.0)):
-        self.a = v.number("a", a)
+        self.a = v.number("a", a, -1e100, 1e100)  # the minimiser (a, a^2) must be finite
         self.b = v.number("b", b, 0, low_open=True)
         self.x0 = _as_x0("x0", x0, 2)
         self.minimizer = np.array([self.a, self.a**2])
@@ -190,8 +194,9 @@ class Rosenbrock:
         """The Hessian at x, shape (..., 2, 2)."""
         x = _as_x(x, 2)
         u, w = x[..., 0], x[..., 1]
-        h11 = 2 - 4 * self.b * (w - u**2) + 8 * self.b * u**2
-        h12 = -4 * self.b * u
+        with np.errstate(**_quiet):
+            h11 = 2 - 4 * self.b * (w - u**2) + 8 * self.b * u**2
+            h12 = -4 * self.b * u
         h22 = np.full_like(u, 2 * self.b)
         return np.stack([np.stack([h11, h12], -1), np.stack([h12, h22], -1)], -2)
 
@@ -215,10 +220,13 @@ class Scalar1D:
     dim = 1
 
     def __init__(self, name, f, df, d2f, x0, minimizer=0.0):
-        self.name, self._f, self._df, self._d2f = name, f, df, d2f
+        self.name = v.text("name", name)
+        self._f, self._df, self._d2f = (v.function(n, fn, "a numpy function of x")
+                                        for n, fn in (("f", f), ("df", df), ("d2f", d2f)))
         self.x0 = _as_x0("x0", x0, 1)
-        self.minimizer = np.array([float(minimizer)])
-        self.min_loss = float(f(self.minimizer[0]))
+        self.minimizer = np.array([v.number("minimizer", minimizer)])
+        with np.errstate(**_quiet):
+            self.min_loss = float(f(self.minimizer[0]))
 
     def loss(self, x):
         x = _as_x(x, 1)
@@ -232,8 +240,9 @@ class Scalar1D:
 
     def curvature(self, x):
         """f''(x), the local L: the largest stable rate *here* is 2 / f''(x)."""
+        x = v.array("x", x, finite=False)
         with np.errstate(**_quiet):
-            return self._d2f(np.asarray(x, dtype=float))
+            return self._d2f(x)
 
     @property
     def L(self):
@@ -259,7 +268,7 @@ def pseudo_huber(delta=1.0, x0=3.0):
     x0 = v.number("x0", x0)
     return Scalar1D(
         "pseudo_huber",
-        lambda x: d**2 * (np.sqrt(1 + (x / d) ** 2) - 1),
+        lambda x: x**2 / (np.sqrt(1 + (x / d) ** 2) + 1),  # = d^2 (sqrt(1 + (x/d)^2) - 1), without cancellation
         lambda x: x / np.sqrt(1 + (x / d) ** 2),
         lambda x: (1 + (x / d) ** 2) ** -1.5,
         [x0],
@@ -274,9 +283,10 @@ class Noisy:
     """
 
     def __init__(self, problem, sigma):
-        for attr in ("loss", "grad", "x0"):
-            if not hasattr(problem, attr):
-                raise TypeError(f"problem must have loss, grad and x0, got {type(problem).__name__}")
+        if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))
+                and hasattr(problem, "x0")):
+            raise TypeError(f"problem must have loss(x), grad(x) and x0 (e.g. lrcourse.problems.parabola()), "
+                            f"got {type(problem).__name__}")
         self.problem = problem
         self.sigma = v.number("sigma", sigma, 0)
         self.x0, self.dim = problem.x0, np.size(problem.x0)
@@ -291,6 +301,8 @@ class Noisy:
         return self.problem.grad(x)
 
     def stochastic_grad(self, x, rng):
+        """The exact gradient plus sigma times standard normal noise drawn by ``rng``."""
+        v.generator("rng", rng)
         g = self.problem.grad(x)
         return g + self.sigma * rng.standard_normal(np.shape(g))
 

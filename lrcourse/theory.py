@@ -28,11 +28,11 @@ __all__ = [
 REGIMES = ("monotone", "one step", "oscillating", "bouncing", "diverging")
 
 
+_quiet = dict(over="ignore", under="ignore")  # huge but valid arguments give inf or 0, silently
+
+
 def _pos(name, x):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)) or np.any(x <= 0):
-        raise ValueError(f"{name} must be > 0 and finite, got {x!r}")
-    return x
+    return v.array(name, x, low=0, low_open=True)
 
 
 def contraction(lr, L):
@@ -40,10 +40,10 @@ def contraction(lr, L):
 
     Below 1 the iterates converge (linearly, at this rate per step); above 1 they diverge.
     """
-    lr = np.asarray(lr, dtype=float)
-    if not np.all(np.isfinite(lr)) or np.any(lr < 0):
-        raise ValueError(f"lr must be >= 0 and finite, got {lr!r}")
-    return np.abs(1 - lr * _pos("L", L))
+    lr = v.array("lr", lr, low=0)
+    L = _pos("L", L)
+    with np.errstate(**_quiet):
+        return np.abs(1 - lr * L)
 
 
 def regime(lr, L, rtol=1e-9):
@@ -55,7 +55,9 @@ def regime(lr, L, rtol=1e-9):
     """
     lr = v.number("lr", lr, 0)
     L = v.number("L", L, 0, low_open=True)
-    r = lr * L
+    rtol = v.number("rtol", rtol, 0)
+    with np.errstate(**_quiet):
+        r = lr * L
     if abs(r - 1) <= rtol:
         return "one step"
     if abs(r - 2) <= rtol * 2:
@@ -65,28 +67,30 @@ def regime(lr, L, rtol=1e-9):
 
 def max_stable_lr(L):
     """2 / L: gradient descent converges on every quadratic with curvature <= L iff lr < 2/L."""
-    return 2 / _pos("L", L)
+    L = _pos("L", L)
+    with np.errstate(**_quiet):
+        return 2 / L
 
 
 def best_constant_lr(L, mu):
     """2 / (L + mu): the constant rate that minimises max(|1 - lr mu|, |1 - lr L|)."""
-    return 2 / (_pos("L", L) + _pos("mu", mu))
+    L, mu = _pos("L", L), _pos("mu", mu)
+    with np.errstate(**_quiet):
+        return 2 / (L + mu)
 
 
 def best_contraction(kappa):
     """(kappa - 1) / (kappa + 1): the error contraction per step at the best constant rate."""
-    kappa = np.asarray(kappa, dtype=float)
-    if not np.all(np.isfinite(kappa)) or np.any(kappa < 1):
-        raise ValueError(f"kappa must be >= 1 and finite, got {kappa!r}")
+    kappa = v.array("kappa", kappa, low=1)
     return (kappa - 1) / (kappa + 1)
 
 
 def steps_to_reach(rate, tol):
     """Steps for an error that contracts by ``rate`` per step to shrink by a factor ``tol``:
     ceil(log(tol) / log(rate)). For the best constant rate this grows like kappa/2 * log(1/tol)."""
-    rate = np.asarray(rate, dtype=float)
+    rate = v.array("rate", rate, low=0)
     tol = v.number("tol", tol, 0, 1, low_open=True, high_open=True)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", **_quiet):
         return np.where(rate < 1, np.ceil(np.log(tol) / np.log(np.maximum(rate, 1e-300))), np.inf)
 
 
@@ -97,20 +101,20 @@ def polyak_momentum(L, mu):
     for the textbook update x <- x - alpha grad + beta (x - x_prev).
     """
     sL, smu = np.sqrt(_pos("L", L)), np.sqrt(_pos("mu", mu))
-    return (2 / (sL + smu)) ** 2, ((sL - smu) / (sL + smu)) ** 2
+    with np.errstate(**_quiet):
+        return (2 / (sL + smu)) ** 2, ((sL - smu) / (sL + smu)) ** 2
 
 
 def heavy_ball_contraction(kappa):
     """(sqrt(kappa) - 1) / (sqrt(kappa) + 1): the heavy ball's rate with Polyak's settings,
     against (kappa - 1) / (kappa + 1) for plain gradient descent."""
-    sk = np.sqrt(np.asarray(kappa, dtype=float))
-    if not np.all(np.isfinite(sk)) or np.any(sk < 1):
-        raise ValueError(f"kappa must be >= 1 and finite, got {kappa!r}")
+    sk = np.sqrt(v.array("kappa", kappa, low=1))
     return (sk - 1) / (sk + 1)
 
 
 def momentum_stable(lr, beta, lam):
     """True where the heavy ball with rate lr and momentum beta converges along curvature lam:
-    0 < lr * lam < 2 + 2 beta (for 0 <= beta < 1)."""
-    lr, beta, lam = (np.asarray(a, dtype=float) for a in (lr, beta, lam))
-    return (lr * lam > 0) & (lr * lam < 2 + 2 * beta) & (beta >= 0) & (beta < 1)
+    0 < lr * lam < 2 + 2 beta (for 0 <= beta < 1; False for any other beta)."""
+    lr, beta, lam = v.array("lr", lr, low=0), v.array("beta", beta), v.array("lam", lam)
+    with np.errstate(**_quiet):
+        return (lr * lam > 0) & (lr * lam < 2 + 2 * beta) & (beta >= 0) & (beta < 1)

@@ -6,7 +6,7 @@ axis): a sweep over a thousand learning rates is one call and one array computat
 step.
 
 Divergence is a result, not a crash: a setting whose loss stops being finite or grows past
-``1e8 * max(loss[0], 1e-12)`` is recorded in ``History.diverged_at`` and frozen there; no
+``1e8 * max(|loss[0]|, 1e-12)`` is recorded in ``History.diverged_at`` and frozen there; no
 numpy warning escapes.
 """
 from __future__ import annotations
@@ -84,26 +84,35 @@ def _check_optimizer(optimizer):
 
 def _start(problem, x0, K):
     """The starting parameters: x0 (or problem.x0) broadcast to a leading K axis if needed."""
-    base = problem.x0 if x0 is None else x0
+    ref_tree = getattr(problem, "x0", x0)
+    base = ref_tree if x0 is None else x0
 
-    def leaf(ref, a):
-        a = np.array(a, dtype=float)
+    def leaf(ref, a, name):
+        a = np.array(v.array(name, a))  # a fresh float copy: run never shares memory with x0
         ref = np.shape(ref)
-        if not np.all(np.isfinite(a)):
-            raise ValueError("x0 must be finite")
         if K is not None and a.shape == ref:
             return np.broadcast_to(a, (K,) + ref).copy()
         allowed = [ref] if K is None else [(K,) + ref]
         if a.shape not in allowed:
             shapes = " or ".join(str(s) for s in ([ref] + allowed if K is not None else allowed))
-            raise ValueError(f"x0 must have shape {shapes}, got {a.shape}")
+            raise ValueError(f"{name} must have shape {shapes}, got shape {a.shape}")
         return a
 
-    if isinstance(problem.x0, dict):
-        if not isinstance(base, dict) or set(base) != set(problem.x0):
-            raise ValueError(f"x0 must be a dict with the keys {sorted(problem.x0)}")
-        return {k: leaf(problem.x0[k], base[k]) for k in problem.x0}
-    return leaf(problem.x0, base)
+    if isinstance(ref_tree, dict):
+        if not isinstance(base, dict) or set(base) != set(ref_tree):
+            raise ValueError(f"x0 must be a dict with the keys {sorted(ref_tree)}, got {type(base).__name__}")
+        return {k: leaf(ref_tree[k], base[k], f"x0[{k!r}]") for k in ref_tree}
+    if isinstance(base, dict):
+        raise TypeError(f"x0 must be an array like problem.x0, got a dict with keys {sorted(base)}")
+    return leaf(ref_tree, base, "x0")
+
+
+def _loss(problem, x, shape):
+    """problem.loss(x) as a float array of the settings' shape (() or (K,))."""
+    loss = np.asarray(problem.loss(x), dtype=float)
+    if loss.shape != shape and loss.size != (shape[0] if shape else 1):
+        raise ValueError(f"problem.loss(x) must return one loss per setting, shape {shape}, got shape {loss.shape}")
+    return loss.reshape(shape)
 
 
 def _lr_at(optimizer, t):
@@ -142,7 +151,8 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     History
     """
     if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))):
-        raise TypeError(f"problem must have loss(x) and grad(x) methods, got {type(problem).__name__}")
+        raise TypeError(f"problem must have loss(x) and grad(x) methods (e.g. lrcourse.problems.parabola()), "
+                        f"got {type(problem).__name__}")
     if not hasattr(problem, "x0") and x0 is None:
         raise TypeError(f"problem must have an x0 attribute (or pass x0), got {type(problem).__name__}")
     _check_optimizer(optimizer)
@@ -150,12 +160,15 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     seed = v.integer("seed", seed, 0)
     if progress is not None:
         progress = v.flag("progress", progress)
-    if isinstance(optimizer, dict) and not isinstance(problem.x0, dict):
+    ref = getattr(problem, "x0", x0)
+    if isinstance(optimizer, dict) and not isinstance(ref, dict):
         raise TypeError("optimizer may be a dict of per-layer optimizers only for dict parameters")
 
     K = _settings_from(optimizer)
-    if K is None and x0 is not None and not isinstance(x0, dict) and np.ndim(x0) == np.ndim(problem.x0) + 1:
-        K = np.shape(x0)[0]
+    if K is None and x0 is not None and not isinstance(x0, dict) and not isinstance(ref, dict):
+        start = v.array("x0", x0)
+        if start.ndim == np.ndim(ref) + 1 and hasattr(problem, "x0"):
+            K = start.shape[0]  # x0 of shape (K, dim): K starts, one setting each
     x = _start(problem, x0, K)
     is_tree = isinstance(x, dict)
     if keep_params is None:
@@ -174,8 +187,8 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     shape = () if K is None else (K,)
 
     with np.errstate(**_quiet):
-        loss0 = np.asarray(problem.loss(x), dtype=float).reshape(shape)
-        limit = DIVERGENCE_FACTOR * np.maximum(np.nan_to_num(loss0, nan=np.inf), 1e-12)
+        loss0 = _loss(problem, x, shape)
+        limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
         losses = np.empty((steps + 1,) + shape)
         losses[0] = loss0
         path = [x] if keep_params else None
@@ -193,8 +206,8 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
                 x_new, state = optimizer.step(x, g, state)
             frozen = diverged_at >= 0
             x = _select(frozen, x_new, x) if frozen.any() else x_new
-            loss = np.asarray(problem.loss(x), dtype=float).reshape(shape)
-            blew_up = ~frozen & ~(np.abs(loss) <= limit)
+            loss = _loss(problem, x, shape)
+            blew_up = ~frozen & ~(np.isfinite(loss) & (np.abs(loss) <= limit))
             diverged_at = np.where(blew_up, t + 1, diverged_at)
             losses[t + 1] = np.where(frozen, np.inf, np.where(np.isnan(loss), np.inf, loss))
             if keep_params:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
+from . import _validate as v
 
 __all__ = ["copy_exercises"]
 
@@ -20,7 +20,7 @@ def copy_exercises(exercises="exercises", my_work="my_work"):
 
     Returns the list of destination paths that were created.
     """
-    src, dst = Path(exercises), Path(my_work)
+    src, dst = v.path("exercises", exercises), v.path("my_work", my_work)
     if not src.is_dir():
         raise ValueError(f"exercises must be an existing folder, got {str(src)!r}")
     created = []

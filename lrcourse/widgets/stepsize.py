@@ -18,6 +18,7 @@ __all__ = ["StepSizeApp", "describe"]
 
 def describe(lr, L):
     """One line naming the regime of GD with rate lr on curvature L, with its numbers."""
+    lr, L = v.number("lr", lr, 0), v.number("L", L)
     if L <= 0:
         return f"lr = {lr:.3g}: curvature 0 at the minimum, so no rate is too large there (and every rate is slow)"
     name = theory.regime(lr, L)
@@ -41,14 +42,23 @@ class StepSizeApp(SliderApp):
 
     def __init__(self, problem=None, lr=0.3, lr_range=(0.01, 3.0), L=1.0, x0=1.0, steps=30):
         self.steps = v.integer("steps", steps, 1, 10_000)
-        L = v.number("L", L, 0, low_open=True)
-        x0 = v.number("x0", x0)
-        if problem is not None and getattr(problem, "dim", np.size(problem.x0)) != 1:
-            raise ValueError(f"problem must be 1-D, got dim={problem.dim}")
+        lo, hi = v.interval("lr_range", lr_range, 0, 1e6, low_open=True)
+        lr = v.number("lr", lr)
+        if not lo <= lr <= hi:
+            raise ValueError(f"lr must be in lr_range [{lo:g}, {hi:g}] (the learning rate slider's ends), got {lr!r}")
+        L = v.number("L", L, 0.25, 4.0) if problem is None else v.number("L", L, 0, low_open=True)  # slider range
+        x0 = v.number("x0", x0, -1e6, 1e6)
+        if problem is not None:
+            if not all(hasattr(problem, a) for a in ("loss", "grad", "x0", "L")):
+                raise TypeError(f"problem must be a 1-D problem with loss, grad, x0 and L "
+                                f"(e.g. lrcourse.problems.pseudo_huber()), got {type(problem).__name__}")
+            dim = getattr(problem, "dim", np.size(problem.x0))
+            if dim != 1:
+                raise ValueError(f"problem must be 1-D, got dim={dim}")
+            v.number("problem.x0", float(np.ravel(problem.x0)[0]), -1e6, 1e6)
         self.problem = problem
         self._fixed = problem
-        self._x0 = x0 if problem is None else float(problem.x0[0])
-        lo, hi = lr_range
+        self._x0 = x0 if problem is None else float(np.ravel(problem.x0)[0])
         self.controls = {"lr": log_slider("learning rate", lr, lo, hi)}
         if problem is None:
             self.controls["L"] = float_slider("curvature L", L, 0.25, 4.0, 0.05)
@@ -58,7 +68,7 @@ class StepSizeApp(SliderApp):
     # -- the figure, built once ------------------------------------------------------
     def _build(self):
         self.fig, (self.ax_f, self.ax_x, self.ax_loss) = new_figure(1, 3, figsize=(10, 3.0))
-        r = 2.5 * abs(self._x0)
+        r = 2.5 * abs(self._x0) if self._x0 != 0 else 2.5  # a start at the minimum still gets a frame
         self._xlim = (-r, r)
         self._grid = np.linspace(-r, r, 400)
         (self.curve,) = self.ax_f.plot([], [], color="0.4", lw=1.5)
@@ -100,7 +110,10 @@ class StepSizeApp(SliderApp):
             self._curve_key = L
             f = self.problem.loss(self._grid[:, None])
             self.curve.set_data(self._grid, f)
-            self.ax_f.set_ylim(-0.05 * f.max(), 1.05 * f.max())
+            top = np.nanmax(np.where(np.isfinite(f), f, np.nan)) - getattr(self.problem, "min_loss", 0.0)
+            top = top if top > 0 else 1.0
+            low = getattr(self.problem, "min_loss", 0.0)
+            self.ax_f.set_ylim(low - 0.05 * top, low + 1.05 * top)
 
         self.history = h = run(self.problem, optimizers.sgd(lr=lr), self.steps, progress=False)
         x = h.params[:, 0]
@@ -110,7 +123,7 @@ class StepSizeApp(SliderApp):
             fc = np.where(np.isfinite(x), self.problem.loss(xc[:, None]), np.nan)
         self.path.set_data(xc, fc)
         self.iterates.set_data(t, xc)
-        gap = h.loss - self.problem.min_loss
+        gap = h.loss - getattr(self.problem, "min_loss", 0.0)
         self.loss_line.set_data(t, np.where(np.isfinite(gap) & (gap > 0), gap, np.nan))
         self.cross.set_data(*divergence_points(self.ax_loss, h.diverged_at))
         self.curvature = self.problem.L
