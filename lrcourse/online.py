@@ -16,7 +16,9 @@ data, so differences between them are due to the step size, not to luck. Outputs
 first, then K (only when the step size was an array), then runs.
 
 Divergence is a result, not a crash: an unstable step size gives ``inf`` values, never a
-numpy warning.
+numpy warning. The numbers that set the size of simulated data or a start value (``drift``,
+``noise``, ``jump``, ``theta0``, ``v0``, and ``w0`` of :func:`track`) must be at most 1e100
+in size, so that the data themselves stay finite.
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 #: An error larger than this counts as blown up: the run is frozen and reported as inf.
 _BLOWN = 1e100
+#: The largest size allowed for the data of a simulation (noise, drift, jumps, start values).
+_HUGE = 1e100
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -66,6 +70,12 @@ def _column(a, K, ndim):
     """a (float or (K,)) shaped to broadcast against arrays of shape (K, ...) with ndim axes."""
     a = np.broadcast_to(np.asarray(a, dtype=float), () if K is None else (K,))
     return a.reshape(a.shape + (1,) * (ndim - a.ndim))
+
+
+def _size(name, value, low=0.0):
+    """A number for the size of simulated data: finite, >= low (if given) and at most 1e100 in size."""
+    value = v.number(name, value, low)  # the usual message first, e.g. "noise must be >= 0"
+    return v.number(name, value, -_HUGE if low is None else low, _HUGE)
 
 
 def _rng(seed):
@@ -92,7 +102,8 @@ def step_sizes(alpha, steps, power=0.0):
     n = np.arange(1, steps + 1, dtype=float)
     if K is not None:
         n = n[:, None]
-    return alpha / n**power
+    with np.errstate(**_quiet):  # a huge power: n**power = inf, a_n = 0 for n >= 2
+        return alpha / n**power
 
 
 # ----------------------------------------------------------------------------- LMS
@@ -111,10 +122,12 @@ def ar1_covariance(order, a=0.0, variance=1.0):
 
 
 def _as_covariance(R):
-    R = np.asarray(R, dtype=float)
+    R = v.array("R", R)
     if R.ndim != 2 or R.shape[0] != R.shape[1] or R.shape[0] == 0:
         raise ValueError(f"R must be a square matrix (taps x taps), got shape {R.shape}")
-    if not np.all(np.isfinite(R)) or not np.allclose(R, R.T):
+    with np.errstate(**_quiet):  # huge entries: compared without overflow warnings
+        symmetric = np.allclose(R, R.T)
+    if not symmetric:
         raise ValueError("R must be a finite symmetric matrix (a covariance)")
     lam = np.linalg.eigvalsh(R)
     if lam[0] < -1e-12 * max(lam[-1], 1e-300) or lam[-1] <= 0:
@@ -160,8 +173,8 @@ def lms_misadjustment(mu, R):
     """
     _, lam = _as_covariance(R)
     mu = np.asarray(v.hyper("mu", mu, 0, low_open=True), dtype=float)
-    x = mu[..., None] * lam
     with np.errstate(**_quiet):
+        x = mu[..., None] * lam
         S = np.sum(x / (2 * (1 - x)), axis=-1)
         stable = (x.max(axis=-1) < 1) & (S < 1)
         out = np.where(stable, S / (1 - S), np.inf)
@@ -195,15 +208,13 @@ def lms_theory(mu, R, steps, w0_error, noise=0.0):
     mu < 2/lambda_max, the second needs a smaller mu (see :func:`lms_limits`).
 
     mu : number > 0 or (K,) array; steps : int >= 0; w0_error : (taps,) the start w_0 - w_o;
-    noise : standard deviation of v_t. Returns :class:`LMSTheory`.
+    noise : standard deviation of v_t, in [0, 1e100]. Returns :class:`LMSTheory`.
     """
     R, _ = _as_covariance(R)
     mu = v.hyper("mu", mu, 0, low_open=True)
     steps = v.integer("steps", steps, 0)
-    noise = v.number("noise", noise, 0)
-    e0 = np.asarray(w0_error, dtype=float)
-    if e0.shape != (R.shape[0],) or not np.all(np.isfinite(e0)):
-        raise ValueError(f"w0_error must be a finite array of shape ({R.shape[0]},), got shape {e0.shape}")
+    noise = _size("noise", noise)
+    e0 = v.array("w0_error", w0_error, shape=(R.shape[0],))
     lam, Q = np.linalg.eigh(R)
     lam = np.clip(lam, 0, None)
     K = _settings(("mu", mu))
@@ -227,23 +238,24 @@ def system_identification(w_true, R, steps, runs=1, noise=0.1, seed=0):
     """Data for identifying an unknown system w_true by LMS: d_t = w_true . x_t + v_t.
 
     The regressors x_t are independent N(0, R) vectors (R: e.g. :func:`ar1_covariance`),
-    so the theory of :func:`lms_theory` is exact; v_t is white noise of std ``noise``, the
-    floor J_min = noise^2 of the mean squared error.
+    so the theory of :func:`lms_theory` is exact; v_t is white noise of std ``noise`` (at
+    most 1e100), the floor J_min = noise^2 of the mean squared error.
 
     Returns X of shape (runs, steps, taps) and d of shape (runs, steps).
     """
-    w_true = np.asarray(w_true, dtype=float)
     R, _ = _as_covariance(R)
-    if w_true.shape != (R.shape[0],) or not np.all(np.isfinite(w_true)):
-        raise ValueError(f"w_true must be a finite array of shape ({R.shape[0]},) to match R, got shape {w_true.shape}")
+    w_true = v.array("w_true", w_true, ndim=1)
+    if w_true.shape != (R.shape[0],):
+        raise ValueError(f"w_true must have shape ({R.shape[0]},) to match R, got shape {w_true.shape}")
     steps = v.integer("steps", steps, 1)
     runs = v.integer("runs", runs, 1)
-    noise = v.number("noise", noise, 0)
+    noise = _size("noise", noise)
     rng = _rng(seed)
     lam, Q = np.linalg.eigh(R)
     root = Q * np.sqrt(np.clip(lam, 0, None))  # root @ root.T = R
-    X = rng.standard_normal((runs, steps, R.shape[0])) @ root.T
-    d = X @ w_true + noise * rng.standard_normal((runs, steps))
+    with np.errstate(**_quiet):  # huge R or w_true: inf data, not a warning
+        X = rng.standard_normal((runs, steps, R.shape[0])) @ root.T
+        d = X @ w_true + noise * rng.standard_normal((runs, steps))
     return X, d
 
 
@@ -275,14 +287,12 @@ def lms(X, d, mu, w0=None, w_true=None):
     w0 : (taps,) start (default 0); w_true : (taps,) to record the weight error.
     Returns :class:`LMSResult`.
     """
-    X = np.asarray(X, dtype=float)
-    d = np.asarray(d, dtype=float)
+    X = v.array("X", X)
+    d = v.array("d", d)
     if X.ndim == 2:  # one run
         X, d = X[None], d[None]
     if X.ndim != 3 or d.shape != X.shape[:2] or X.shape[1] == 0:
         raise ValueError(f"X must have shape (runs, steps, taps) and d shape (runs, steps), got {X.shape} and {d.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(d))):
-        raise ValueError("X and d must be finite")
     runs, steps, taps = X.shape
     mu = v.hyper("mu", mu, 0, low_open=True)
     K = _settings(("mu", mu))
@@ -309,9 +319,9 @@ def lms(X, d, mu, w0=None, w_true=None):
 
 
 def _vector(name, a, n):
-    a = np.asarray(a, dtype=float)
-    if a.shape != (n,) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite array of shape ({n},), got shape {a.shape}")
+    a = v.array(name, a)
+    if a.shape != (n,):
+        raise ValueError(f"{name} must be an array of shape ({n},), got shape {a.shape}")
     return a
 
 
@@ -327,7 +337,8 @@ def random_walk_values(n_states=5):
 class TDResult(NamedTuple):
     """What :func:`td0_random_walk` saw. rms : (episodes+1, [K,] runs) the root-mean-square
     error of V over the states after each episode (row 0: the start); values : ([K,] runs,
-    n_states) the final estimates; true_values : (n_states,)."""
+    n_states) the final estimates; true_values : (n_states,). A run whose estimates blew up
+    has ``inf`` there."""
 
     rms: np.ndarray
     values: np.ndarray
@@ -345,7 +356,8 @@ def td0_random_walk(alpha, episodes=100, runs=100, power=0.0, n_states=5, v0=0.5
     constant step and power = 1 a per-state 1/n step. All K step sizes see the same walks.
 
     alpha : number > 0 or (K,) array; power : number >= 0 or (K,) array; episodes, runs :
-    ints >= 1; n_states : odd number of non-terminal states; v0 : initial estimate of every state.
+    ints >= 1; n_states : odd number of non-terminal states; v0 : initial estimate of every state
+    (|v0| <= 1e100). A step size so large that V blows up gives an ``inf`` error.
     Returns :class:`TDResult`.
     """
     alpha = v.hyper("alpha", alpha, 0, low_open=True)
@@ -355,7 +367,7 @@ def td0_random_walk(alpha, episodes=100, runs=100, power=0.0, n_states=5, v0=0.5
     n_states = v.integer("n_states", n_states, 1)
     if n_states % 2 == 0:
         raise ValueError(f"n_states must be odd (the walk starts in the middle state), got {n_states}")
-    v0 = v.number("v0", v0)
+    v0 = _size("v0", v0, None)
     rng = _rng(seed)
     K = _settings(("alpha", alpha), ("power", power))
     lead = (() if K is None else (K,)) + (runs,)
@@ -370,21 +382,22 @@ def td0_random_walk(alpha, episodes=100, runs=100, power=0.0, n_states=5, v0=0.5
     rms = np.empty((episodes + 1,) + lead)
     rms[0] = np.sqrt(np.mean((V[..., 1:-1] - true) ** 2, axis=-1))
     idx = np.arange(runs)
-    while np.any(done < episodes):
-        live = done < episodes
-        nxt = state + np.where(rng.random(runs) < 0.5, -1, 1)
-        r = (nxt == n_states + 1).astype(float)
-        visits[idx, state] += live
-        step = np.where(live, a / np.maximum(visits[idx, state], 1) ** p, 0.0)
-        V[..., idx, state] += step * (r + V[..., idx, nxt] - V[..., idx, state])   # TD(0)
-        ended = live & ((nxt == 0) | (nxt == n_states + 1))
-        if ended.any():
-            err = np.sqrt(np.mean((V[..., ended, 1:-1] - true) ** 2, axis=-1))   # ([K,] n_ended)
-            rms[(done[ended] + 1,) + ((slice(None),) if K is not None else ()) + (np.flatnonzero(ended),)] = (
-                err.T if K is not None else err)
-            done = done + ended
-        state = np.where(ended | ~live, start, nxt)
-    return TDResult(rms, V[..., 1:-1].copy(), true)
+    with np.errstate(**_quiet):  # a step size so large that V blows up: inf, not a warning
+        while np.any(done < episodes):
+            live = done < episodes
+            nxt = state + np.where(rng.random(runs) < 0.5, -1, 1)
+            r = (nxt == n_states + 1).astype(float)
+            visits[idx, state] += live
+            step = np.where(live, a / np.maximum(visits[idx, state], 1) ** p, 0.0)
+            V[..., idx, state] += step * (r + V[..., idx, nxt] - V[..., idx, state])   # TD(0)
+            ended = live & ((nxt == 0) | (nxt == n_states + 1))
+            if ended.any():
+                err = np.sqrt(np.mean((V[..., ended, 1:-1] - true) ** 2, axis=-1))   # ([K,] n_ended)
+                rms[(done[ended] + 1,) + ((slice(None),) if K is not None else ()) + (np.flatnonzero(ended),)] = (
+                    err.T if K is not None else err)
+                done = done + ended
+            state = np.where(ended | ~live, start, nxt)
+    return TDResult(_inf_for_nan(rms), _inf_for_nan(V[..., 1:-1]), true)
 
 
 # ----------------------------------------------------------------------------- tracking
@@ -393,15 +406,16 @@ def drifting_stream(steps, drift=0.01, noise=1.0, runs=1, jump_at=None, jump=0.0
 
     theta_t = theta_(t-1) + drift * N(0, 1) (plus ``jump`` at step ``jump_at``);
     v_t = noise * N(0, 1). The simplest online-learning problem: estimate theta_t as it moves.
+    drift and noise are standard deviations in [0, 1e100]; |jump|, |theta0| <= 1e100.
 
     Returns theta and y, both of shape (runs, steps).
     """
     steps = v.integer("steps", steps, 1)
-    drift = v.number("drift", drift, 0)
-    noise = v.number("noise", noise, 0)
+    drift = _size("drift", drift)
+    noise = _size("noise", noise)
     runs = v.integer("runs", runs, 1)
-    jump = v.number("jump", jump)
-    theta0 = v.number("theta0", theta0)
+    jump = _size("jump", jump, None)
+    theta0 = _size("theta0", theta0, None)
     if jump_at is not None:
         jump_at = v.integer("jump_at", jump_at, 0, steps - 1)
     rng = _rng(seed)
@@ -420,18 +434,19 @@ def track(y, alpha, power=0.0, w0=0.0):
     exponential moving average that forgets the past at rate alpha; a_t = 1/t (alpha = 1,
     power = 1) is the running mean of everything seen, which stops following a moving target.
 
-    y : (runs, steps) or (steps,); alpha : number in (0, 2) or (K,) array; power >= 0.
-    Returns w of shape (steps, [K,] runs) (or (steps, [K]) for a 1-D y): w_t after seeing y_t.
+    y : (runs, steps) or (steps,); alpha : number in (0, 2) or (K,) array; power >= 0;
+    w0 : the start (|w0| <= 1e100). Returns w of shape (steps, [K,] runs) (or (steps, [K]) for
+    a 1-D y): w_t after seeing y_t (inf where it blew up).
     """
-    y = np.asarray(y, dtype=float)
+    y = v.array("y", y)
     single = y.ndim == 1
     if single:
         y = y[None]
-    if y.ndim != 2 or y.shape[1] == 0 or not np.all(np.isfinite(y)):
-        raise ValueError(f"y must be a finite array of shape (runs, steps) or (steps,), got shape {y.shape}")
+    if y.ndim != 2 or y.shape[1] == 0:
+        raise ValueError(f"y must be an array of shape (runs, steps) or (steps,), got shape {y.shape}")
     alpha = v.hyper("alpha", alpha, 0, 2, low_open=True, high_open=True)
     power = v.number("power", power, 0)
-    w0 = v.number("w0", w0)
+    w0 = _size("w0", w0, None)
     runs, steps = y.shape
     K = _settings(("alpha", alpha))
     a = step_sizes(alpha, steps, power)               # (steps, [K])
@@ -442,6 +457,7 @@ def track(y, alpha, power=0.0, w0=0.0):
         for t in range(steps):
             w = w + _column(a[t], K, len(lead)) * (y[:, t] - w)
             out[t] = w
+    out = _inf_for_nan(out)
     return out[..., 0] if single else out
 
 
@@ -454,9 +470,10 @@ def tracking_error(alpha, drift, noise):
     Small alpha: lag error ~ drift^2 / (2 alpha); large alpha: noise error ~ alpha noise^2 / 2.
     """
     alpha = np.asarray(v.hyper("alpha", alpha, 0, 2, low_open=True, high_open=True), dtype=float)
-    q = v.number("drift", drift, 0) ** 2
-    s2 = v.number("noise", noise, 0) ** 2
-    out = ((1 - alpha) ** 2 * q + alpha**2 * s2) / (alpha * (2 - alpha))
+    drift = v.number("drift", drift, 0)
+    noise = v.number("noise", noise, 0)
+    with np.errstate(**_quiet):  # an error beyond the float range is inf
+        out = (((1 - alpha) * drift) ** 2 + (alpha * noise) ** 2) / (alpha * (2 - alpha))
     return float(out) if out.ndim == 0 else out
 
 
@@ -467,8 +484,10 @@ def kalman_gain(drift, noise):
     :func:`tracking_error`, where the error equals gain * noise^2."""
     drift = v.number("drift", drift, 0, low_open=True)
     noise = v.number("noise", noise, 0, low_open=True)
-    r = (drift / noise) ** 2
-    return float((-r + np.sqrt(r * r + 4 * r)) / 2)
+    with np.errstate(**_quiet):  # h beyond the float range: the gain is 0 (as 2 / (1 + inf))
+        h = np.float64(noise) / drift  # 1 / sqrt(r), r = drift^2 / noise^2
+        # the root (-r + sqrt(r^2 + 4 r)) / 2, written without cancellation for large r
+        return float(2 / (1 + np.sqrt(1 + 4 * h * h)))
 
 
 # ----------------------------------------------------------------------------- Robbins-Monro
@@ -479,12 +498,13 @@ def robbins_monro(response, theta0, alpha, steps, power=1.0, runs=1, seed=0):
     sum a_n^2 < inf (1/2 < power <= 1) and mild conditions on M and the noise.
 
     response : function (theta, rng) -> noisy Y of theta's shape ([K,] runs);
-    theta0 : number, the start; alpha : number > 0 or (K,) array; power : number >= 0 or (K,)
-    array (K settings: any mix of constants and decays). Returns theta, shape (steps+1, [K,] runs).
+    theta0 : number, the start (|theta0| <= 1e100); alpha : number > 0 or (K,) array; power :
+    number >= 0 or (K,) array (K settings: any mix of constants and decays). Returns theta,
+    shape (steps+1, [K,] runs).
     """
     if not callable(response):
         raise TypeError(f"response must be a function (theta, rng) -> noisy measurement, got {type(response).__name__}")
-    theta0 = v.number("theta0", theta0)
+    theta0 = _size("theta0", theta0, None)
     steps = v.integer("steps", steps, 1)
     runs = v.integer("runs", runs, 1)
     a = step_sizes(alpha, steps, power)

@@ -38,8 +38,11 @@ def _steps(t):
 
 
 def _milestones(name, milestones, sort_check=False):
-    """Check a list of milestone steps (ints >= 0); return it as a tuple of ints."""
-    if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+    """Check a sequence of milestone steps (ints >= 0 in a list, tuple, range or 1-D array; may
+    be empty, and unsorted unless ``sort_check``); return it as a tuple of ints. A dict or a
+    set is not a sequence of steps."""
+    if not isinstance(milestones, (list, tuple, range, np.ndarray)) or (
+            isinstance(milestones, np.ndarray) and milestones.ndim != 1):
         raise TypeError(f"{name} must be a list of integer steps, "
                         f"got {type(milestones).__name__} {milestones!r}")
     ms = tuple(v.integer(f"{name}[{i}]", m, 0, MAX_STEP) for i, m in enumerate(milestones))

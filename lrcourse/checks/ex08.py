@@ -35,10 +35,23 @@ def _reference(lrs, losses):
     return lrs[int(np.argmin(s))] / 10
 
 
+def _one_rate(got):
+    """The learner's answer as one float, or a failed check saying that one number was expected."""
+    try:
+        if isinstance(got, (str, bytes, bool, np.bool_)) or got is None:
+            raise TypeError
+        rate = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        rate = None
+    expect(rate is not None and rate.ndim == 0,
+           f"suggest_lr should return one learning rate (a number), got {type(got).__name__} {got!r}")
+    return float(rate)
+
+
 def check_suggest_lr(suggest_lr):
     """suggest_lr(lrs, losses): a tenth of the rate at the lowest smoothed loss (finite part only)."""
     lrs, loss = _curve(blow_up=False)
-    got = call(suggest_lr, lrs, loss)
+    got = _one_rate(call(suggest_lr, lrs, loss))
     raw = lrs[int(np.argmin(loss))] / 10
     want = _reference(lrs, loss)
     expect(not np.isclose(got, raw) or np.isclose(raw, want),
@@ -49,7 +62,7 @@ def check_suggest_lr(suggest_lr):
                  "(beta = 0.98) and take one tenth of the rate where it is lowest.", rtol=1e-9)
     lrs, loss = _curve(blow_up=True, seed=1)
     with np.errstate(all="ignore"):
-        got = call(suggest_lr, lrs, loss)
+        got = _one_rate(call(suggest_lr, lrs, loss))
     expect(np.isfinite(got), f"suggest_lr returned {got} on a range test that blew up at the end: ignore the "
            "losses from the first non-finite one on.")
     expect_close(got, _reference(lrs, loss), "suggest_lr on a range test that blew up",

@@ -43,7 +43,8 @@ from time import monotonic
 
 import nbformat
 
-from .release import (assignment_files, find_solution_notebook, is_grade, is_locked,
+from .. import _validate as v
+from .release import (_notebook, assignment_files, find_solution_notebook, is_grade, is_locked,
                       is_solution, nbgrader_meta, release_notebook)
 
 __all__ = [
@@ -92,7 +93,7 @@ def load_solution(solution) -> Solution:
 
     A question is a code cell with ``grade: true, solution: false``; it tests the nearest
     solution cell before it. Cells with ``grade: true, solution: true`` are manually graded
-    and not scored here. Raises FileNotFoundError / ValueError for a bad solution.
+    and not scored here. Raises TypeError / ValueError (naming ``solution``) for a bad solution.
     """
     path = find_solution_notebook(solution)
     nb = nbformat.read(os.fspath(path), as_version=4)
@@ -129,9 +130,11 @@ def _fresh(cell):
 
 # =========================================================================== reading
 def read_submission(path) -> tuple[nbformat.NotebookNode | None, str]:
-    """(notebook, "") or (None, why it could not be read). Never raises for bad content."""
+    """(notebook, "") or (None, why it could not be read). Never raises for bad content
+    (only for a ``path`` that is not a path at all)."""
+    path = v.path("path", path)
     try:
-        data = Path(path).read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         return None, "file not found"
     except OSError as e:
@@ -192,6 +195,8 @@ def assemble(solution: Solution, student_nb):
     Returns ``(cells, tests, answers)``: the list of cells, {question grade_id: index of its
     test cell} and {question grade_id: index of the answer cell it tests, or None}.
     """
+    _solution(solution)
+    _notebook("student_nb", student_nb)
     restored = solution.restored
     by_id = {}                                   # restored grade_id -> student cell index
     for i, cell in enumerate(student_nb.cells):
@@ -566,6 +571,21 @@ def _score(q: Question, test: Outcome, answer: Outcome | None, missing_answer: b
     return result("failed", test.detail)
 
 
+def _solution(solution) -> Solution:
+    """Check a loaded solution (what :func:`load_solution` returns)."""
+    if not isinstance(solution, Solution):
+        raise TypeError(f"solution must be a Solution (load_solution(folder)), got {v._describe(solution)}")
+    return solution
+
+
+def _timeouts(timeout, notebook_timeout) -> tuple[float, float]:
+    """Check the limits in seconds (finite, > 0); the notebook's defaults to 10 x the cell's."""
+    timeout = v.number("timeout", timeout, 0, low_open=True)
+    if notebook_timeout is None:
+        return timeout, NOTEBOOK_TIMEOUT_FACTOR * timeout
+    return timeout, v.number("notebook_timeout", notebook_timeout, 0, low_open=True)
+
+
 def _unreadable(solution: Solution, submission: str, why: str) -> SubmissionResult:
     return SubmissionResult(submission, student_name(submission), [
         QuestionResult(q.grade_id, 0.0, q.max_points, "unreadable", why)
@@ -575,9 +595,10 @@ def _unreadable(solution: Solution, submission: str, why: str) -> SubmissionResu
 def grade_submission(solution: Solution, submission, timeout: float = DEFAULT_TIMEOUT,
                      notebook_timeout: float | None = None) -> SubmissionResult:
     """Grade one submitted notebook (path as given by the user). Never modifies it."""
+    _solution(solution)
+    v.path("submission", submission)
     submission = os.fspath(submission)
-    if notebook_timeout is None:
-        notebook_timeout = NOTEBOOK_TIMEOUT_FACTOR * timeout
+    timeout, notebook_timeout = _timeouts(timeout, notebook_timeout)
     nb, why = read_submission(submission)
     if nb is None:
         return _unreadable(solution, submission, why)
@@ -628,15 +649,28 @@ def grade(solution, submissions, *, timeout: float = DEFAULT_TIMEOUT,
     """Grade many submissions, ``jobs`` at a time (default: one per CPU core).
 
     ``solution``: a solution folder, notebook path, or a loaded ``Solution``.
-    ``submissions``: notebook paths, kept exactly as given. Results keep that order.
-    ``progress``: show a tqdm bar on stderr (None: only on a terminal).
+    ``submissions``: a list of notebook paths, kept exactly as given. Results keep that order.
+    ``timeout``, ``notebook_timeout``: limits in seconds per cell and per notebook (finite, > 0).
+    ``jobs``: an integer >= 1 (None: one per CPU core).
+    ``progress``: True or False: show a tqdm bar on stderr (None: only on a terminal).
     """
     from tqdm.auto import tqdm
 
+    timeout, notebook_timeout = _timeouts(timeout, notebook_timeout)
+    if jobs is not None:
+        jobs = v.integer("jobs", jobs, 1)
+    if progress is not None:
+        progress = v.flag("progress", progress)
+    try:
+        if isinstance(submissions, (str, bytes, os.PathLike, dict)):
+            raise TypeError
+        subs = list(submissions)
+    except TypeError:  # one path, or not a collection at all
+        raise TypeError(f"submissions must be a list of notebook paths, got {v._describe(submissions)}") from None
+    for k, s in enumerate(subs):
+        v.path(f"submissions[{k}]", s)
+    subs = [os.fspath(s) for s in subs]
     sol = solution if isinstance(solution, Solution) else load_solution(solution)
-    subs = [os.fspath(s) for s in submissions]
-    if notebook_timeout is None:
-        notebook_timeout = NOTEBOOK_TIMEOUT_FACTOR * timeout
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs) or 1))
     results: list[SubmissionResult | None] = [None] * len(subs)
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr,

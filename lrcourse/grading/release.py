@@ -31,6 +31,8 @@ from pathlib import Path
 
 import nbformat
 
+from .. import _validate as v
+
 __all__ = [
     "release",
     "release_notebook",
@@ -106,14 +108,14 @@ def _regions(source: str, begin: str, end: str, what: str):
 
 def solution_regions(source: str) -> list[str]:
     """The lines strictly between each BEGIN/END SOLUTION pair (the answers)."""
-    lines = source.split("\n")
+    lines = v.text("source", source).split("\n")
     return [line for a, b in _regions(source, BEGIN_SOLUTION, END_SOLUTION, "a cell")
             for line in lines[a + 1:b]]
 
 
 def hidden_test_regions(source: str) -> list[str]:
     """The lines strictly between each BEGIN/END HIDDEN TESTS pair."""
-    lines = source.split("\n")
+    lines = v.text("source", source).split("\n")
     return [line for a, b in _regions(source, BEGIN_HIDDEN, END_HIDDEN, "a cell")
             for line in lines[a + 1:b]]
 
@@ -142,6 +144,24 @@ def _replace_regions(source: str, begin: str, end: str, stub: str | None) -> tup
 
 
 # --------------------------------------------------------------------------- release
+def _notebook(name, nb):
+    """Check that ``nb`` is a notebook as nbformat reads it (a NotebookNode with cells and metadata)."""
+    if not isinstance(nb, nbformat.NotebookNode):
+        raise TypeError(f"{name} must be a notebook (nbformat.read(path, as_version=4)), "
+                        f"got {v._describe(nb)}")
+    if not isinstance(nb.get("cells"), list) or not isinstance(nb.get("metadata"), dict):
+        raise ValueError(f"{name} must be a notebook with a list of cells and a metadata dict")
+    return nb
+
+
+def _existing(name, path, what="file"):
+    """Check a path argument that must exist (``what``: "file" or "folder"); return a Path."""
+    p = v.path(name, path)
+    if not (p.is_dir() if what == "folder" else p.is_file()):
+        raise ValueError(f"{name} must be an existing {what}, got {str(path)!r}")
+    return p
+
+
 def _check_solution_notebook(nb) -> None:
     """The checks nbgrader makes before it generates an assignment, with clear messages."""
     language = nb.metadata.get("kernelspec", {}).get("language", "python")
@@ -175,7 +195,7 @@ def release_notebook(solution_nb) -> nbformat.NotebookNode:
     nbgrader allows them in (a solution region in a non-solution cell, hidden tests in a
     non-graded cell), unbalanced markers, missing or duplicate grade_ids.
     """
-    nb = copy.deepcopy(solution_nb)
+    nb = copy.deepcopy(_notebook("solution_nb", solution_nb))
     _check_solution_notebook(nb)
     for i, cell in enumerate(nb.cells):
         where = f"cell {i} ({nbgrader_meta(cell).get('grade_id', 'no grade_id')})"
@@ -221,7 +241,8 @@ def release_notebook(solution_nb) -> nbformat.NotebookNode:
 
 def release(solution_nb_path) -> nbformat.NotebookNode:
     """Read a solution notebook file and return its exercise version (nothing is written)."""
-    return release_notebook(nbformat.read(os.fspath(solution_nb_path), as_version=4))
+    path = _existing("solution_nb_path", solution_nb_path, "file")
+    return release_notebook(nbformat.read(os.fspath(path), as_version=4))
 
 
 def notebook_text(nb) -> str:
@@ -288,21 +309,22 @@ def solution_notebooks(solution_dir) -> list[Path]:
 def find_solution_notebook(solution) -> Path:
     """The solution notebook of an assignment: ``DIR/DIR.ipynb``, else DIR's only notebook.
 
-    ``solution`` may also be the path of the notebook itself. Raises FileNotFoundError.
+    ``solution`` may also be the path of the notebook itself. Raises ValueError naming
+    ``solution`` when there is no such folder or notebook, or no single notebook in it.
     """
-    path = Path(solution)
+    path = v.path("solution", solution)
     if path.is_file():
         return path
     if not path.is_dir():
-        raise FileNotFoundError(f"no such solution folder or notebook: {str(solution)!r}")
+        raise ValueError(f"solution must be an existing solution folder or notebook, got {str(solution)!r}")
     named = path / f"{path.resolve().name}.ipynb"
     if named.is_file():
         return named
     notebooks = sorted(p for p in path.glob("*.ipynb"))
     if len(notebooks) == 1:
         return notebooks[0]
-    raise FileNotFoundError(
-        f"{str(solution)!r} should hold {named.name} (or exactly one notebook), "
+    raise ValueError(
+        f"solution {str(solution)!r} should hold {named.name} (or exactly one notebook), "
         f"found {[p.name for p in notebooks]}")
 
 
@@ -313,12 +335,12 @@ def release_folder(solution_dir, exercises_root=None) -> dict[Path, bool]:
     the ``exercises`` folder beside the folder holding ``solution_dir``). Existing files
     are rewritten only when their content changes; files are never deleted.
     """
-    src = Path(solution_dir)
-    if not src.is_dir():
-        raise FileNotFoundError(f"no such solution folder: {str(solution_dir)!r}")
+    src = _existing("solution_dir", solution_dir, "folder")
+    if exercises_root is not None:
+        v.path("exercises_root", exercises_root)
     notebooks = solution_notebooks(src)
     if not notebooks:
-        raise FileNotFoundError(f"no notebook to release in {str(solution_dir)!r}")
+        raise ValueError(f"solution_dir must hold a notebook to release, found none in {str(solution_dir)!r}")
     root = Path(exercises_root) if exercises_root is not None else \
         src.resolve().parent.parent / "exercises"
     dest = root / src.resolve().name

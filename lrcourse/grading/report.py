@@ -20,6 +20,7 @@ import json
 import re
 from pathlib import Path
 
+from .. import _validate as v
 from .grade import GradeRun
 from .release import write_if_changed
 
@@ -30,6 +31,13 @@ GRADE_COLUMNS = ("submission", "student", "question", "points", "max_points", "s
 TOTAL_COLUMNS = ("student", "points", "max_points", "percent")
 
 
+def _run(run) -> GradeRun:
+    """Check a grading run (what :func:`lrcourse.grading.grade` returns)."""
+    if not isinstance(run, GradeRun):
+        raise TypeError(f"run must be a GradeRun (the result of grade(...)), got {v._describe(run)}")
+    return run
+
+
 def num(x: float) -> str:
     """Points as text: 2.0 -> '2', 1.5 -> '1.5' (stable, no float noise)."""
     x = round(float(x), 6)
@@ -38,6 +46,8 @@ def num(x: float) -> str:
 
 def grade_rows(run: GradeRun, detail: bool = False) -> list[dict]:
     """One dict per submission and question, in command-line then solution order."""
+    _run(run)
+    detail = v.flag("detail", detail)
     rows = []
     for sub in run.submissions:
         for r in sub.results:
@@ -52,6 +62,7 @@ def grade_rows(run: GradeRun, detail: bool = False) -> list[dict]:
 
 def total_rows(run: GradeRun) -> list[dict]:
     """One row per student (first-seen order); several submissions of a student add up."""
+    _run(run)
     totals: dict[str, list[float]] = {}
     for sub in run.submissions:
         t = totals.setdefault(sub.student, [0.0, 0.0])
@@ -73,7 +84,7 @@ def _csv_text(columns, rows) -> str:
 
 def output_paths(out) -> tuple[Path, Path, Path]:
     """(gradebook, totals CSV, feedback folder) for ``--out``."""
-    out = Path(out)
+    out = v.path("out", out)
     return out, out.with_name(out.stem + "_totals.csv"), out.parent / "feedback"
 
 
@@ -88,6 +99,8 @@ def _md(text: str) -> str:
 
 def feedback_markdown(run: GradeRun, student: str) -> str:
     """The feedback page of one student: a table of questions per submission."""
+    _run(run)
+    v.text("student", student)
     assignment = run.solution.path.stem
     subs = [s for s in run.submissions if s.student == student]
     lines = [f"# Feedback: {assignment}", "", f"Student: **{student}**", ""]
@@ -117,6 +130,7 @@ def _number(text: str):
 def json_document(run: GradeRun) -> dict:
     """The gradebook for tools: the same rows as the CSVs (plus each question's ``detail``),
     with points as numbers."""
+    _run(run)
     grades = grade_rows(run, detail=True)
     totals = total_rows(run)
     for row in grades + totals:
@@ -140,8 +154,8 @@ def write_reports(run: GradeRun, out, fmt: str = "csv") -> list[Path]:
 
     Returns the paths written (or already up to date).
     """
-    if fmt not in ("csv", "json"):
-        raise ValueError(f"fmt must be 'csv' or 'json', got {fmt!r}")
+    _run(run)
+    fmt = v.choice("fmt", fmt, ("csv", "json"))
     out, totals, feedback = output_paths(out)
     if fmt == "csv":
         text = _csv_text(GRADE_COLUMNS, grade_rows(run))
@@ -169,6 +183,7 @@ _SHORT = {"passed": "", "failed": "failed", "error": "error", "timeout": "timeou
 
 def summary_table(run: GradeRun) -> str:
     """Students x questions as fixed-width text: points, and the status when not passed."""
+    _run(run)
     questions = run.solution.questions
     header = ["student"] + [f"{q.grade_id} ({num(q.max_points)})" for q in questions] + \
              [f"total ({num(run.solution.max_points)})"]
