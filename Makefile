@@ -51,7 +51,7 @@ test: $(VENV)/.test-installed browser
 test-fast: $(VENV)/.test-installed
 	$(PY) -m pytest -p no:cacheprovider tests -m "not browser" $(PYTEST_ARGS)
 
-bench: $(VENV)/.test-installed
+bench: $(VENV)/.test-installed browser
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 release: $(VENV)/.lab-installed

@@ -70,3 +70,11 @@ def test_bad_arguments():
         StepSizeApp(problem=problems.Rosenbrock())
     with pytest.raises(ValueError, match="learning rate"):
         StepSizeApp(lr=10.0, lr_range=(0.01, 3.0))
+
+
+def test_fixed_problem_app_blits_after_the_first_draw():
+    a = StepSizeApp(problem=problems.pseudo_huber(x0=3.0), lr=1.0, lr_range=(0.05, 5.0), steps=40)
+    full = a.blit.full_draws
+    for lr in (0.5, 2.5, 4.0):
+        a.controls["lr"].value = lr
+    assert a.blit.full_draws == full and a.blit.blits >= 3

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _validate as v
 
-__all__ = ["BlitManager", "SliderApp", "new_figure", "log_slider", "float_slider", "int_slider",
+__all__ = ["slider_grid", "nearest", "log_visible", "BlitManager", "SliderApp", "new_figure", "log_slider", "float_slider", "int_slider",
            "fast_frames"]
 
 
@@ -359,3 +359,28 @@ class SliderApp:
 
     def _ipython_display_(self):
         self.show()
+
+
+def slider_grid(slider):
+    """Every value an ipywidgets Float(Log)Slider or IntSlider can take, as an array."""
+    if not all(hasattr(slider, a) for a in ("min", "max", "step")):
+        raise TypeError(f"slider must be an ipywidgets slider with min, max and step, got {type(slider).__name__}")
+    n = int(np.floor((slider.max - slider.min) / slider.step + 1e-9)) + 1
+    exponents = slider.min + slider.step * np.arange(n)
+    return slider.base ** exponents if hasattr(slider, "base") else exponents
+
+
+def nearest(grid, value, log=False):
+    """Index of the grid point closest to ``value`` (in log distance if ``log``)."""
+    log = v.flag("log", log)
+    grid = v.array("grid", grid, ndim=1, nonempty=True, low=0 if log else None, low_open=log)
+    value = v.number("value", value, 0 if log else None, low_open=log)
+    if log:
+        return int(np.argmin(np.abs(np.log(grid) - np.log(value))))
+    return int(np.argmin(np.abs(grid - value)))
+
+
+def log_visible(y):
+    """Values a log axis can show: non-finite and <= 0 become NaN (not drawn)."""
+    y = v.array("y", y, finite=False)
+    return np.where(np.isfinite(y) & (y > 0), y, np.nan)

@@ -27,7 +27,7 @@ from .. import _validate as v
 from .. import data, models, optimizers, problems
 from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, log_slider, new_figure
+from . import BlitManager, SliderApp, log_slider, log_visible, nearest, new_figure, slider_grid
 
 __all__ = [
     "AdamNoBiasCorrection", "adam_first_step", "uncorrected_ratio", "scaled", "Scaled",
@@ -208,23 +208,6 @@ def _problem(name, problem):
     return problem
 
 
-def _slider_values(slider):
-    """Every value an ipywidgets Float(Log)Slider can take."""
-    n = int(np.floor((slider.max - slider.min) / slider.step + 1e-9)) + 1
-    e = slider.min + slider.step * np.arange(n)
-    return slider.base**e if hasattr(slider, "base") else e
-
-
-def _nearest_log(grid, value):
-    return int(np.argmin(np.abs(np.log(grid) - np.log(value))))
-
-
-def _visible(y):
-    """Values a log axis can show (non-finite and <= 0 become NaN)."""
-    y = np.asarray(y, dtype=float)
-    return np.where(np.isfinite(y) & (y > 0), y, np.nan)
-
-
 # ============================================================================ app 1: the race
 RACE_OPTIMIZERS = {
     "SGD": lambda lr: optimizers.sgd(lr),
@@ -271,7 +254,7 @@ class OptimizerRaceApp(SliderApp):
             "problem": w.ToggleButtons(options=tuple(self.problems), value=problem,
                                        style={"button_width": "190px"}),
         }
-        self.lr_grid = _slider_values(self.controls["lr"])
+        self.lr_grid = slider_grid(self.controls["lr"])
         self._cache = {}
         self._build()
         self._shown = None
@@ -333,7 +316,7 @@ class OptimizerRaceApp(SliderApp):
         if full:
             self._draw_problem(problem)
             self._shown = problem
-        j = _nearest_log(self.lr_grid, lr)
+        j = nearest(self.lr_grid, lr, log=True)
         self.lr = self.lr_grid[j]
         res = self.results(problem, factor)
         t = np.arange(self.steps + 1)
@@ -342,7 +325,7 @@ class OptimizerRaceApp(SliderApp):
         for name, (paths, losses, div) in res.items():
             p = paths[:, j]
             self.paths[name].set_data(clip_path(p[:, 0], *xl), clip_path(p[:, 1], *yl))
-            self.curves[name].set_data(t, _visible(losses[:, j]))
+            self.curves[name].set_data(t, log_visible(losses[:, j]))
             if div[j] >= 0:
                 diverged.append(int(div[j]))
             finals[name] = (float(losses[-1, j]), int(div[j]))
@@ -429,7 +412,7 @@ class EffectiveLRApp(SliderApp):
         rates, _ = self.histories[name]
         n, dim = rates.shape
         t = np.r_[np.arange(1, n + 1), np.nan]
-        y = np.vstack([_visible(rates), np.full((1, dim), np.nan)])
+        y = np.vstack([log_visible(rates), np.full((1, dim), np.nan)])
         return np.tile(t, dim), y.T.ravel()
 
     def update(self, step, optimizer):
@@ -440,9 +423,9 @@ class EffectiveLRApp(SliderApp):
         rates, losses = self.histories[optimizer]
         r = rates[step - 1]
         self.rates = r
-        self.points.set_data(self.feature_size, _visible(r))
+        self.points.set_data(self.feature_size, log_visible(r))
         # the best line of slope -1 through the points (geometric mean of rate x size)
-        c = np.exp(np.nanmean(np.log(_visible(r * self.feature_size))))
+        c = np.exp(np.nanmean(np.log(log_visible(r * self.feature_size))))
         s = np.array(self.ax_rate.get_xlim())
         self.reference.set_data(s, c / s)
         self.marker.set_data([step, step], self._ylim)

@@ -16,19 +16,9 @@ import numpy as np
 from .. import _validate as v
 from .. import online
 from ..plots import DIVERGED_COLOR, divergence_points, mark_divergence
-from . import BlitManager, SliderApp, log_slider, new_figure
+from . import BlitManager, SliderApp, log_slider, log_visible, nearest, new_figure
 
 __all__ = ["LMSApp", "TDApp", "TrackingApp"]
-
-
-def _nearest(grid, value):
-    """Index of the grid value nearest to ``value`` on a log scale."""
-    return int(np.argmin(np.abs(np.log(grid) - np.log(value))))
-
-
-def _positive(a):
-    a = np.asarray(a, dtype=float)
-    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
 
 
 class LMSApp(SliderApp):
@@ -90,8 +80,8 @@ class LMSApp(SliderApp):
         ax.set_yscale("log")
         ax.set_xlim(self.mus[0], self.mus[-1])
         ax.set_ylim(1e-2, 1e2)
-        ax.plot(self.mus, _positive(self.predicted), color="0.3", lw=1.2, label="theory")
-        ax.plot(self.mus, _positive(np.where(self.settled, self.measured, np.nan)), ".", color="C0", ms=4,
+        ax.plot(self.mus, log_visible(self.predicted), color="0.3", lw=1.2, label="theory")
+        ax.plot(self.mus, log_visible(np.where(self.settled, self.measured, np.nan)), ".", color="C0", ms=4,
                 label="measured (settled runs)")
         ax.plot(self.mus, self.mus * np.trace(self.R) / 2, color="0.6", lw=0.8, ls="--", label="μ tr R / 2")
         names = {"safe": "2/(3 tr R)", "mean_square": "MS edge", "trace": "2/tr R", "mean": "2/λmax"}
@@ -111,7 +101,7 @@ class LMSApp(SliderApp):
             self.blit.add(artist)
 
     def update(self, mu):
-        k = _nearest(self.mus, mu)
+        k = nearest(self.mus, mu, log=True)
         self.mu = m = float(self.mus[k])
         top = self.ax_c.get_ylim()[1]
         curve = self.mse[:, k]
@@ -172,7 +162,7 @@ class TDApp(SliderApp):
         ep = np.arange(self.episodes + 1)
         for ref in (0.02, 0.1, 0.5):
             if self.alphas[0] <= ref <= self.alphas[-1]:
-                k = _nearest(self.alphas, ref)
+                k = nearest(self.alphas, ref, log=True)
                 ax.plot(ep, self.rms[:, k], color="0.75", lw=1)
                 ax.text(self.episodes, self.rms[-1, k], f" α={self.alphas[k]:.2g}", fontsize=7, color="0.5", va="center")
         ax.set_xlim(0, self.episodes * 1.12)
@@ -188,7 +178,7 @@ class TDApp(SliderApp):
             self.blit.add(artist)
 
     def update(self, alpha):
-        k = _nearest(self.alphas, alpha)
+        k = nearest(self.alphas, alpha, log=True)
         self.alpha = float(self.alphas[k])
         values = self.result.values[k]
         self.one_run.set_ydata(values[0])
@@ -256,7 +246,7 @@ class TrackingApp(SliderApp):
             self.blit.add(artist)
 
     def update(self, alpha):
-        k = _nearest(self.alphas, alpha)
+        k = nearest(self.alphas, alpha, log=True)
         self.alpha = a = float(self.alphas[k])
         self.w = self.estimates[:, k]
         self.estimate.set_ydata(self.w)

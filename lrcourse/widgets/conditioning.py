@@ -19,7 +19,7 @@ from .. import optimizers, theory
 from .. import _validate as v
 from ..plots import DIVERGED_COLOR, clip_path, contours, divergence_map, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, int_slider, log_slider, new_figure
+from . import BlitManager, SliderApp, int_slider, log_slider, log_visible, nearest, new_figure, slider_grid
 
 __all__ = [
     "DiagonalQuadratics",
@@ -139,25 +139,6 @@ def measured_rate(loss, window=20):
     return np.where(np.isfinite(late), r, np.inf)
 
 
-# ----------------------------------------------------------------------------- slider helpers
-def slider_grid(slider):
-    """Every value an ipywidgets Float(Log)Slider or IntSlider can take, as an array."""
-    if not all(hasattr(slider, a) for a in ("min", "max", "step")):
-        raise TypeError(f"slider must be an ipywidgets slider with min, max and step, got {type(slider).__name__}")
-    n = int(np.floor((slider.max - slider.min) / slider.step + 1e-9)) + 1
-    exponents = slider.min + slider.step * np.arange(n)
-    return slider.base ** exponents if hasattr(slider, "base") else exponents
-
-
-def nearest(grid, value, log=False):
-    """Index of the grid point closest to ``value`` (in log distance if ``log``)."""
-    grid = v.array("grid", grid, ndim=1, nonempty=True, low=0 if log else None, low_open=log)
-    value = v.number("value", value, 0 if log else None, low_open=log)
-    if v.flag("log", log):
-        return int(np.argmin(np.abs(np.log(grid) - np.log(value))))
-    return int(np.argmin(np.abs(grid - value)))
-
-
 def ellipses(levels, mu, L, n=120):
     """Contour lines of f = 1/2 (mu x^2 + L y^2) at the given loss levels, as one (x, y) pair of
     arrays with NaN between the ellipses (one Line2D draws them all, cheap to move)."""
@@ -251,17 +232,12 @@ class ConditioningApp(SliderApp):
         t = np.arange(self.steps + 1)
         with np.errstate(**_quiet):
             flat, steep = 0.5 * mu * p[:, 0] ** 2, 0.5 * L * p[:, 1] ** 2
-        self.flat.set_data(t, _visible(flat))
-        self.steep.set_data(t, _visible(steep))
-        self.total.set_data(t, _visible(flat + steep))
+        self.flat.set_data(t, log_visible(flat))
+        self.steep.set_data(t, log_visible(steep))
+        self.total.set_data(t, log_visible(flat + steep))
         self.cross.set_data(*divergence_points(self.ax_loss, self.diverged_at[i, j]))
         self.status.value = describe(lr, mu, L)
         return False
-
-
-def _visible(y):
-    """Loss values a log axis can show (non-finite and zero become NaN)."""
-    return np.where(np.isfinite(y) & (y > 0), y, np.nan)
 
 
 def describe(lr, mu, L):
@@ -393,7 +369,7 @@ class TrajectoryApp(SliderApp):
         self.path.set_data(clip_path(p[:, 0], *self.lim[0]), clip_path(p[:, 1], *self.lim[1]))
         self.last.set_data(clip_path(p[-2:, 0], *self.lim[0]), clip_path(p[-2:, 1], *self.lim[1]))
         gap = h.loss[:, j] - self.problem.min_loss
-        self.loss_line.set_data(np.arange(self.steps + 1), _visible(gap))
+        self.loss_line.set_data(np.arange(self.steps + 1), log_visible(gap))
         self.cross.set_data(*divergence_points(self.ax_loss, h.diverged_at[j]))
         self.status.value = self._describe(lr, p, gap, h.diverged_at[j])
         return False

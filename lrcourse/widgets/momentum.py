@@ -26,8 +26,8 @@ from .. import optimizers, problems, theory
 from .. import _validate as v
 from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, float_slider, log_slider, new_figure
-from .conditioning import DiagonalQuadratics, _visible, ellipses, measured_rate, nearest, slider_grid
+from . import BlitManager, SliderApp, float_slider, log_slider, log_visible, nearest, new_figure, slider_grid
+from .conditioning import DiagonalQuadratics, ellipses, measured_rate
 
 __all__ = ["momentum_rate", "MomentumApp", "RateMapApp"]
 
@@ -168,7 +168,7 @@ class MomentumApp(SliderApp):
         with np.errstate(**_quiet):
             for key, (p, _) in runs.items():
                 self.paths[key].set_data(clip_path(p[:, 0], *self.lim[0]), clip_path(p[:, 1], *self.lim[1]))
-                self.losses[key].set_data(t, _visible(0.5 * (self.mu * p[:, 0] ** 2 + self.L * p[:, 1] ** 2)))
+                self.losses[key].set_data(t, log_visible(0.5 * (self.mu * p[:, 0] ** 2 + self.L * p[:, 1] ** 2)))
         self.diverged = {key: int(d) for key, (_, d) in runs.items()}
         self.cross.set_data(*divergence_points(self.ax_loss, list(self.diverged.values())))
         self.status.value = self.describe(lr, beta)

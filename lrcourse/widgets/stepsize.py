@@ -107,7 +107,7 @@ class StepSizeApp(SliderApp):
         elif self._curve_key is None:
             full = True
         if full:
-            self._curve_key = L
+            self._curve_key = L if self._fixed is None else "fixed"  # a fixed curve is drawn once
             f = self.problem.loss(self._grid[:, None])
             self.curve.set_data(self._grid, f)
             top = np.nanmax(np.where(np.isfinite(f), f, np.nan)) - getattr(self.problem, "min_loss", 0.0)
