@@ -39,6 +39,8 @@ class History:
     lr : array (steps,) or (steps, K): the learning rate each step used (a dict of such
         arrays when the optimizer was a dict of per-layer optimizers).
     diverged_at : int, or int array (K,): first step t >= 1 that diverged, else -1.
+    loss_steps : int array: the step of each row of ``loss`` (``arange(steps+1)`` unless
+        ``run(..., loss_every=k)`` recorded fewer).
     """
 
     loss: np.ndarray
@@ -46,6 +48,7 @@ class History:
     final: object
     lr: object
     diverged_at: object
+    loss_steps: object = None
 
     @property
     def diverged(self):
@@ -54,7 +57,8 @@ class History:
 
     @property
     def steps(self):
-        return self.loss.shape[0] - 1
+        """The number of steps the run took."""
+        return int(self.loss_steps[-1]) if self.loss_steps is not None else self.loss.shape[0] - 1
 
 
 def _tree_map(f, *trees):
@@ -131,7 +135,7 @@ def _select(mask, new, old):
     return _tree_map(leaf, new, old)
 
 
-def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progress=None):
+def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progress=None, loss_every=1):
     """Train ``problem`` with ``optimizer`` for ``steps`` steps and record what happened.
 
     Parameters
@@ -145,6 +149,11 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     seed : int, seeds the noise of ``stochastic_grad`` (same seed, same run).
     keep_params : keep every step's parameters (default: True for arrays, False for dicts).
     progress : show a tqdm progress bar; default None shows one only if the run lasts > 1 s.
+    loss_every : int >= 1, record the (full) loss only every ``loss_every`` steps and after
+        the last one. For a network on a data set the full loss costs more than the step
+        itself; a training loop that reports it once an epoch does this. Between records a
+        setting counts as diverged as soon as its parameters stop being finite.
+        ``History.loss_steps`` tells which steps the rows of ``loss`` belong to.
 
     Returns
     -------
@@ -158,6 +167,7 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     _check_optimizer(optimizer)
     steps = v.integer("steps", steps, 0)
     seed = v.integer("seed", seed, 0)
+    loss_every = v.integer("loss_every", loss_every, 1)
     if progress is not None:
         progress = v.flag("progress", progress)
     ref = getattr(problem, "x0", x0)
@@ -189,8 +199,10 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     with np.errstate(**_quiet):
         loss0 = _loss(problem, x, shape)
         limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
-        losses = np.empty((steps + 1,) + shape)
+        loss_steps = np.unique(np.r_[np.arange(0, steps + 1, loss_every), steps])
+        losses = np.empty((loss_steps.size,) + shape)
         losses[0] = loss0
+        row = 1
         path = [x] if keep_params else None
         lrs = []
         diverged_at = np.full(shape, -1, dtype=int)
@@ -206,10 +218,14 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
                 x_new, state = optimizer.step(x, g, state)
             frozen = diverged_at >= 0
             x = _select(frozen, x_new, x) if frozen.any() else x_new
-            loss = _loss(problem, x, shape)
-            blew_up = ~frozen & ~(np.isfinite(loss) & (np.abs(loss) <= limit))
+            if row < loss_steps.size and loss_steps[row] == t + 1:
+                loss = _loss(problem, x, shape)
+                blew_up = ~frozen & ~(np.isfinite(loss) & (np.abs(loss) <= limit))
+                losses[row] = np.where(frozen, np.inf, np.where(np.isnan(loss), np.inf, loss))
+                row += 1
+            else:
+                blew_up = ~frozen & _nonfinite(x, shape)
             diverged_at = np.where(blew_up, t + 1, diverged_at)
-            losses[t + 1] = np.where(frozen, np.inf, np.where(np.isnan(loss), np.inf, loss))
             if keep_params:
                 path.append(x)
             if bar is not None:
@@ -230,7 +246,17 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
         final=x,
         lr=lr,
         diverged_at=int(diverged_at) if K is None else diverged_at,
+        loss_steps=loss_steps,
     )
+
+
+def _nonfinite(x, shape):
+    """Per setting (shape ``shape``): does any parameter hold a NaN or an infinity?"""
+    leaves = x.values() if isinstance(x, dict) else [x]
+    bad = np.zeros(shape, dtype=bool)
+    for a in leaves:
+        bad |= ~np.isfinite(a).reshape(shape + (-1,)).all(axis=-1)
+    return bad
 
 
 def _stack_lr(lrs, steps, shape):

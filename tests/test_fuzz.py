@@ -341,14 +341,14 @@ SPECS = [
          lambda: dict(x=np.ones(1), rng=np.random.default_rng(0)), dict(x="array_any", rng="reject"), make=True),
     # ---------------------------------------------------------------- training
     Spec("training.run", lrcourse.run, lambda: dict(problem=problems.parabola(), optimizer=O.sgd(0.1), steps=5,
-                                                    x0=None, seed=0, keep_params=None, progress=False),
+                                                    x0=None, seed=0, keep_params=None, progress=False, loss_every=1),
          dict(problem="reject", optimizer="reject", steps="nat", x0="array?", seed="nat", keep_params="flag?",
-              progress="flag?")),
+              progress="flag?", loss_every="count")),
     Spec("training.run(K settings)", lrcourse.run,
          lambda: dict(problem=problems.Rosenbrock(), optimizer=O.sgd(np.array([1e-4, 1e-3, 1e-1])), steps=5,
-                      x0=np.zeros(2), seed=0, keep_params=True, progress=False),
+                      x0=np.zeros(2), seed=0, keep_params=True, progress=False, loss_every=2),
          dict(problem="reject", optimizer="reject", steps="nat", x0="array?", seed="nat", keep_params="flag?",
-              progress="flag?")),
+              progress="flag?", loss_every="count")),
     # ---------------------------------------------------------------- theory
     Spec("theory.contraction", theory.contraction, lambda: dict(lr=0.1, L=2.0), dict(lr="nonneg[]", L="pos[]")),
     Spec("theory.regime", theory.regime, lambda: dict(lr=0.1, L=2.0, rtol=1e-9),

@@ -165,3 +165,24 @@ def test_best_constant_rate_contraction_measured():
     err = np.linalg.norm(h.params - p.minimizer, axis=-1)
     rate = (err[400] / err[200]) ** (1 / 200)
     assert rate == pytest.approx(theory.best_contraction(L / mu), rel=1e-9)
+
+
+def test_loss_every_records_fewer_rows_and_same_trajectory():
+    p = problems.conditioned(kappa=10.0)
+    lrs = np.array([0.1, 0.5, 2.2])
+    full = lrcourse.run(p, optimizers.sgd(lr=lrs), steps=25)
+    sparse = lrcourse.run(p, optimizers.sgd(lr=lrs), steps=25, loss_every=10)
+    assert sparse.loss_steps.tolist() == [0, 10, 20, 25] and sparse.steps == 25
+    np.testing.assert_array_equal(sparse.loss[:, :2], full.loss[[0, 10, 20, 25], :2])
+    np.testing.assert_array_equal(sparse.final[:2], full.final[:2])
+    assert full.loss_steps.tolist() == list(range(26))
+    # lr = 2.2 > 2/L grows by 1.2 per step: 25 steps stay below the 1e8 loss limit
+    assert sparse.diverged.tolist() == full.diverged.tolist() == [False, False, False]
+
+
+def test_loss_every_flags_nonfinite_parameters_between_records():
+    h = lrcourse.run(problems.quartic(x0=10.0), optimizers.sgd(lr=np.array([1e-4, 10.0])), steps=50, loss_every=50)
+    assert h.diverged.tolist() == [False, True] and 1 <= h.diverged_at[1] < 50
+    assert np.isinf(h.loss[-1, 1]) and np.isfinite(h.loss[-1, 0])
+    with pytest.raises(ValueError, match="loss_every"):
+        lrcourse.run(problems.parabola(), optimizers.sgd(lr=0.1), 5, loss_every=0)
