@@ -69,10 +69,15 @@ class Schedule:
     _args: tuple = ()
 
     def __call__(self, t):
+        return self._evaluate(t, self._lr)
+
+    @staticmethod
+    def _evaluate(t, f):
+        """f over the checked steps t: a float for an int, an array shaped like t otherwise."""
         steps = _steps(t)
         flat = steps.reshape(-1)  # 1-D even for one step: numpy's 0-d maths may round differently
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            lr = np.broadcast_to(np.asarray(self._lr(flat), dtype=np.float64), flat.shape)
+            lr = np.broadcast_to(np.asarray(f(flat), dtype=np.float64), flat.shape)
         if isinstance(t, (np.ndarray, list, tuple)):
             return lr.reshape(steps.shape).copy()  # a fresh, writable array
         return float(lr[0])
@@ -333,35 +338,50 @@ class one_cycle(Schedule):
         self.final_div_factor = v.number("final_div_factor", final_div_factor, 0, low_open=True)
         self.three_phase = v.flag("three_phase", three_phase)
 
-    def _phases(self):
-        """(end step, start rate, end rate) of each phase, exactly as torch computes them."""
+    def _phases(self, values):
+        """(end step, start value, end value) of each phase, with the phase ends exactly as
+        torch computes them; ``values`` gives (start, end) of each phase."""
         T, p = self.total_steps, self.pct_start
-        initial = self.max_lr / self.div_factor
-        lowest = initial / self.final_div_factor
-        if self.three_phase:
-            return [(float(p * T) - 1, initial, self.max_lr),
-                    (float(2 * p * T) - 2, self.max_lr, initial),
-                    (T - 1, initial, lowest)]
-        return [(float(p * T) - 1, initial, self.max_lr), (T - 1, self.max_lr, lowest)]
+        ends = [float(p * T) - 1, float(2 * p * T) - 2, T - 1] if self.three_phase else [float(p * T) - 1, T - 1]
+        return [(end, a, b) for end, (a, b) in zip(ends, values)]
 
     def _anneal(self, a, b, pct):
         if self.anneal_strategy == "cos":
             return b + (a - b) / 2.0 * (np.cos(np.pi * pct) + 1)
         return (b - a) * pct + a
 
-    def _lr(self, t):
+    def _piecewise(self, t, phases):
+        """Anneal from phase to phase; steps past the end hold the last value."""
         t = np.minimum(t, self.total_steps - 1)
-        lr = np.zeros(t.shape)
+        out = np.zeros(t.shape)
         done = np.zeros(t.shape, dtype=bool)
         start = 0.0
-        phases = self._phases()
         for i, (end, a, b) in enumerate(phases):
             here = ~done & ((t <= end) | (i == len(phases) - 1))
             pct = (t - start) / (end - start) if end != start else np.ones(t.shape)
-            lr = np.where(here, self._anneal(a, b, pct), lr)
+            out = np.where(here, self._anneal(a, b, pct), out)
             done |= here
             start = end
-        return lr
+        return out
+
+    def _lr(self, t):
+        initial = self.max_lr / self.div_factor
+        lowest = initial / self.final_div_factor
+        if self.three_phase:
+            values = [(initial, self.max_lr), (self.max_lr, initial), (initial, lowest)]
+        else:
+            values = [(initial, self.max_lr), (self.max_lr, lowest)]
+        return self._piecewise(t, self._phases(values))
+
+    def momentum(self, t, base_momentum=0.85, max_momentum=0.95):
+        """The momentum (or Adam's beta1) torch's OneCycleLR sets at step ``t`` by default
+        (``cycle_momentum=True``): it moves against the rate, from ``max_momentum`` down to
+        ``base_momentum`` while the rate rises and back up while it falls (three_phase: back
+        up, then held). Same calling convention as the schedule itself."""
+        base = v.number("base_momentum", base_momentum, 0, 1)
+        top = v.number("max_momentum", max_momentum, 0, 1)
+        values = [(top, base), (base, top), (top, top)] if self.three_phase else [(top, base), (base, top)]
+        return self._evaluate(t, lambda flat: self._piecewise(flat, self._phases(values)))
 
 
 class warmup(Schedule):

@@ -517,3 +517,15 @@ def test_pytorch_edge_values_are_accepted():
     assert S.one_cycle(0.1, 1, pct_start=1)(0) == 0.1  # zero-length warmup (torch: 0/0)
     p = S.ReduceLROnPlateau(0.1, factor=0.0, patience=0, threshold=0.0, eps=0.0)
     assert [p.step(m) for m in (1.0, 1.0, 0.5)] == [0.1, 0.0, 0.0]
+
+
+def test_one_cycle_momentum_moves_against_the_rate():
+    s = S.one_cycle(1.0, total_steps=100, pct_start=0.3)
+    t = np.arange(100)
+    m, lr = s.momentum(t), s(t)
+    peak = int(np.argmax(lr))
+    assert m[0] == pytest.approx(0.95) and m[peak] == pytest.approx(0.85) and m[-1] == pytest.approx(0.95)
+    assert np.all(np.diff(m[: peak + 1]) <= 1e-15) and np.all(np.diff(m[peak:]) >= -1e-15)
+    assert s.momentum(5) == pytest.approx(m[5])
+    with pytest.raises(ValueError, match="base_momentum"):
+        s.momentum(3, base_momentum=1.5)

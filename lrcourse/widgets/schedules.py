@@ -182,32 +182,10 @@ def torch_momentum(schedule, t, base_momentum=None, max_momentum=None):
         raise TypeError(f"schedule must be a schedules.one_cycle or schedules.cyclic, got {type(schedule).__name__}")
     base = v.number("base_momentum", base, 0)
     top = v.number("max_momentum", top, 0)
-    steps = S._steps(t)
-    scalar = not isinstance(t, (np.ndarray, list, tuple))
     if isinstance(schedule, S.one_cycle):
-        m = _one_cycle_momentum(schedule, steps, base, top)
-    else:
-        m = _cyclic_momentum(schedule, steps, base, top)
-    return float(m) if scalar else m
-
-
-def _one_cycle_momentum(s, t, base, top):
-    """torch's phases: momentum top -> base while the rate rises, base -> top while it falls
-    (three_phase: top -> base, base -> top, then held at top)."""
-    T, p = s.total_steps, s.pct_start
-    if s.three_phase:
-        phases = [(float(p * T) - 1, top, base), (float(2 * p * T) - 2, base, top), (T - 1, top, top)]
-    else:
-        phases = [(float(p * T) - 1, top, base), (T - 1, base, top)]
-    t = np.minimum(t, T - 1).astype(float)
-    m, done, start = np.zeros(t.shape), np.zeros(t.shape, dtype=bool), 0.0
-    for i, (end, a, b) in enumerate(phases):
-        here = ~done & ((t <= end) | (i == len(phases) - 1))
-        pct = (t - start) / (end - start) if end != start else np.ones(t.shape)
-        m = np.where(here, s._anneal(a, b, pct), m)
-        done |= here
-        start = end
-    return m
+        return schedule.momentum(t, base, top)
+    m = _cyclic_momentum(schedule, S._steps(t), base, top)
+    return m if isinstance(t, (np.ndarray, list, tuple)) else float(m)
 
 
 def _cyclic_momentum(s, t, base, top):
