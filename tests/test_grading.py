@@ -208,6 +208,26 @@ def test_wall_clock_cap_gives_timeout_to_the_remaining_questions(tmp_path):
     assert "3 s limit" in result.results[2].detail
 
 
+def test_a_kernel_that_dies_while_starting_is_started_again(tmp_path, monkeypatch):
+    import importlib
+
+    G = importlib.import_module("lrcourse.grading.grade")  # the module (lrcourse.grading.grade is also a function)
+    real, calls = G._Kernel._start_once, []
+
+    async def flaky(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return await real(self)
+
+    monkeypatch.setattr(G._Kernel, "_start_once", flaky)
+    solution = load_solution(fx.write_assignment(tmp_path))
+    path = tmp_path / write_submission(tmp_path, "lucky", fx.student_notebook())
+    result = grade_submission(solution, path, timeout=20, notebook_timeout=60)
+    assert len(calls) == 2
+    assert {r.status for r in result.results} == {"passed"}
+
+
 # --------------------------------------------------------------------------- usage errors
 def test_help_is_clear(capsys):
     with pytest.raises(SystemExit) as e:

@@ -306,7 +306,19 @@ class _Kernel:
         self.client = None
         self.limit = DEFAULT_TIMEOUT
 
-    async def start(self):
+    async def start(self, attempts=3):
+        """Start a fresh kernel. One that dies before answering (seen on a loaded machine:
+        "Kernel died before replying to kernel_info") has run nothing of the student's, so it
+        is started again rather than blamed on the submission."""
+        for attempt in range(attempts):
+            try:
+                return await self._start_once()
+            except RuntimeError:
+                await self.stop()
+                if attempt == attempts - 1:
+                    raise
+
+    async def _start_once(self):
         from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
 
