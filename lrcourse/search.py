@@ -19,9 +19,8 @@ Diverged settings are results, not errors: a non-finite objective value counts a
 """
 from __future__ import annotations
 
-import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
