@@ -15,13 +15,17 @@ keyboard (focus on the slider handle, arrow keys):
   second from the first press to the last frame.
 
 Goals: p50 <= 60 ms, p95 <= 100 ms, >= 12 fps while dragging, no move missed, no error output.
-For comparison (RECIPES.md): the transport floor measured here is 16 ms (a label, no plot);
-ipympl with blitting 47 ms; ``interact`` with a full inline redraw 178 ms.
+JupyterLab runs with lrcourse.server_extension (installed with lrcourse), which turns Nagle's
+algorithm off on the kernel websocket; without it every other move waits up to 40 ms for the
+browser's delayed acknowledgement. For comparison (RECIPES.md, measured without it): the
+transport floor measured here is 16 ms (a label, no plot); ipympl with blitting 47 ms;
+``interact`` with a full inline redraw 178 ms.
 
 Each lesson gets a fresh server, kernel and browser. Screenshots of each app go to
 benchmarks/results/browser/. Needs /usr/bin/chromium and playwright (see tests/browser_util.py).
 Run: ``make bench`` or ``.venv/bin/python benchmarks/browser_latency.py [LESSON ...] [--strict]``.
-Writes benchmarks/results/browser_latency.json.
+Writes benchmarks/results/browser_latency.json. ``--without-server-extension`` measures the same
+with the extension disabled (writes browser_latency_without_server_extension.json).
 """
 from __future__ import annotations
 
@@ -43,12 +47,16 @@ GOALS = {"p50_ms": 60.0, "p95_ms": 100.0, "drag_fps": 12.0}
 MOVES, DRAG_PRESSES, DRAG_INTERVAL = 30, 30, 0.033
 
 
-def measure(lesson, work, shots):
+WITHOUT_EXTENSION = ["--ServerApp.jpserver_extensions=lrcourse.server_extension=False"]
+
+
+def measure(lesson, work, shots, server_args=()):
     """Open, run and drive one lesson; a dict of what was measured."""
     row = {"lesson": lesson.name}
     root = browser_util.copy_notebooks([lesson], work / "root")
     t = time.perf_counter()
-    with browser_util.jupyter_lab(root, work) as (base, token), browser_util.chromium(work) as page:
+    with browser_util.jupyter_lab(root, work, extra_args=server_args) as (base, token), \
+            browser_util.chromium(work) as page:
         row["server_start_s"] = time.perf_counter() - t
         try:
             t = time.perf_counter()
@@ -82,6 +90,8 @@ def measure(lesson, work, shots):
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / f"{lesson.stem}-failure.png"), full_page=True)
             row["failure_screenshot"] = str(shots / f"{lesson.stem}-failure.png")
+    log = (work / "jupyterlab.log").read_text(errors="replace")
+    row["tcp_nodelay"] = "lrcourse: kernel websockets send without Nagle's delay" in log  # server_extension
     row["meets_goals"] = ("error" not in row and not row["problems"] and row["missed"] == 0
                           and row["p50_ms"] <= GOALS["p50_ms"] and row["p95_ms"] <= GOALS["p95_ms"]
                           and row["drag_fps"] >= GOALS["drag_fps"])
@@ -92,6 +102,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("lessons", nargs="*", help="notebooks (default: lessons/[0-9][0-9]_*.ipynb)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a lesson misses a goal")
+    parser.add_argument("--without-server-extension", action="store_true",
+                        help="disable lrcourse.server_extension (Nagle's algorithm back on), to see what it saves")
     args = parser.parse_args(argv)
     reason = browser_util.why_no_browser()
     if reason:
@@ -102,7 +114,8 @@ def main(argv=None):
     rows = []
     for lesson in lessons:
         with tempfile.TemporaryDirectory(prefix="lrcourse-browser-") as tmp:
-            rows.append(measure(lesson, Path(tmp), out / "browser"))
+            rows.append(measure(lesson, Path(tmp), out / "browser",
+                                WITHOUT_EXTENSION if args.without_server_extension else ()))
         r = rows[-1]
         print(f"  {lesson.name}: " + (r.get("error") or f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
                                       f"{r['drag_fps']:.1f} fps"), flush=True)
@@ -120,14 +133,17 @@ def main(argv=None):
                   f"{r['drag_fps']:5.1f}  {'ok' if r['meets_goals'] else 'MISS'}")
         for p in r.get("problems", []):
             print(f"    {p}")
+        if r.get("tcp_nodelay") is False:
+            print("    the server did not load lrcourse.server_extension: Nagle's algorithm delays frames")
     missed = [r["lesson"] for r in rows if not r["meets_goals"]]
     result = {"benchmark": "browser_latency", "goals": GOALS, "moves": MOVES,
               "drag": {"presses": DRAG_PRESSES, "interval_s": DRAG_INTERVAL},
               "machine": browser_util.machine_info(), "lessons": rows, "missed": missed}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "browser_latency.json").write_text(json.dumps(result, indent=1))
+    name = "browser_latency_without_server_extension.json" if args.without_server_extension else "browser_latency.json"
+    (out / name).write_text(json.dumps(result, indent=1))
     print(f"{len(rows) - len(missed)} of {len(rows)} lessons meet the goals; JSON in "
-          f"{(out / 'browser_latency.json').relative_to(ROOT)}, screenshots in benchmarks/results/browser/")
+          f"{(out / name).relative_to(ROOT)}, screenshots in benchmarks/results/browser/")
     return 1 if args.strict and missed else 0
 
 

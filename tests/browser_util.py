@@ -91,10 +91,10 @@ def free_port():
 
 
 @contextlib.contextmanager
-def jupyter_lab(root_dir, work_dir, *, timeout=60):
+def jupyter_lab(root_dir, work_dir, *, timeout=60, extra_args=()):
     """Run JupyterLab (this environment's, ``sys.executable -m jupyterlab``) serving ``root_dir``.
 
-    Yields (base_url, token). Settings, workspaces and runtime files go to ``work_dir``; the
+    ``extra_args`` are appended to the command line. Yields (base_url, token). Settings, workspaces and runtime files go to ``work_dir``; the
     server log is ``work_dir/jupyterlab.log``. On exit the kernels are shut down through the
     REST API and the server's process group is terminated (killed after 10 s).
     """
@@ -114,7 +114,7 @@ def jupyter_lab(root_dir, work_dir, *, timeout=60):
     port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--port-retries=0", f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None", f"--ServerApp.root_dir={root_dir}"]
+           "--LabApp.news_url=None", f"--ServerApp.root_dir={root_dir}", *extra_args]
     if hasattr(os, "getuid") and os.getuid() == 0:
         cmd.append("--allow-root")
     log = open(work_dir / "jupyterlab.log", "wb")

@@ -62,6 +62,9 @@ def test_lesson_runs_and_its_slider_repaints_the_figure(lesson, tmp_path):
             print(f"screenshot: {tmp_path / 'failure.png'}; server log: {tmp_path / 'jupyterlab.log'}")
             raise
     assert shot.stat().st_size > 0
+    log = (tmp_path / "jupyterlab.log").read_text(errors="replace")
+    assert "lrcourse: kernel websockets send without Nagle's delay" in log, (
+        "the server did not load lrcourse.server_extension (slider frames arrive up to 40 ms late)")
 
 
 # -- no browser needed ---------------------------------------------------------------------
