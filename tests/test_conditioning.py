@@ -130,6 +130,24 @@ def test_slider_grids_hold_every_position():
         nearest(grid, -1.0, log=True)
 
 
+def test_grid_slider_positions_are_the_grid_points():
+    from lrcourse.widgets import grid_slider
+
+    grid = np.geomspace(0.002, 0.6, 36)
+    slider = grid_slider("mu", 0.02, grid)
+    np.testing.assert_allclose(slider_grid(slider), grid, rtol=1e-12)  # one position per point, no more
+    assert slider.value == grid[nearest(grid, 0.02, log=True)]          # snapped: the readout is what is drawn
+    assert grid_slider("lr", 1.0, [1e-3, 1e-2, 1e-1, 1.0]).step == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="grid must increase evenly on a log scale"):
+        grid_slider("lr", 0.1, [0.01, 0.1, 0.5])
+    with pytest.raises(ValueError, match="lrs must increase evenly"):
+        grid_slider("lr", 0.1, [1.0, 0.1, 0.01], name="lrs")
+    with pytest.raises(ValueError, match="at least 2 points"):
+        grid_slider("lr", 0.1, [0.1])
+    with pytest.raises(ValueError, match=r"value must be in \[0.002, 0.6\]"):
+        grid_slider("mu", 0.7, grid)
+
+
 def test_ellipses_are_level_sets():
     levels, mu, L = np.array([0.01, 0.5, 2.0]), 0.1, 1.0
     x, y = ellipses(levels, mu, L, n=50)

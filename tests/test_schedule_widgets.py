@@ -180,6 +180,19 @@ def builder():
     return app
 
 
+def test_builder_shows_cyclic_gamma_only_where_it_acts(builder):
+    app = builder
+    app.controls["schedule"].value = "cyclic"
+    decay, mode = app.controls["decay"], app.controls["mode"]
+    for m in ("triangular", "triangular2", "exp_range"):
+        mode.value = m
+        assert (decay.layout.display != "none") == (m == "exp_range")
+    before = app.rate_line.get_ydata().copy()
+    decay.value = 0.95 if decay.value != 0.95 else 0.96
+    assert not np.allclose(app.rate_line.get_ydata(), before)  # in exp_range gamma changes the rates
+    mode.value = "triangular"
+
+
 def test_builder_every_schedule_at_every_slider_extreme(builder):
     app = builder
     with warnings.catch_warnings():
@@ -187,7 +200,8 @@ def test_builder_every_schedule_at_every_slider_extreme(builder):
         for name, (params, _) in W.SCHEDULES.items():
             app.controls["schedule"].value = name
             shown = {k for k, c in app.controls.items() if c.layout.display != "none"}
-            assert shown == set(params) | {"schedule"}
+            inert = {"decay"} if name == "cyclic" and app.controls["mode"].value != "exp_range" else set()
+            assert shown == set(params) - inert | {"schedule"}
             for param in params:
                 widget = app.controls[param]
                 start = widget.value

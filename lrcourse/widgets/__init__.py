@@ -30,8 +30,8 @@ import numpy as np
 
 from .. import _validate as v
 
-__all__ = ["slider_grid", "nearest", "log_visible", "BlitManager", "SliderApp", "new_figure", "log_slider", "float_slider", "int_slider",
-           "fast_frames"]
+__all__ = ["slider_grid", "nearest", "log_visible", "BlitManager", "SliderApp", "new_figure", "log_slider",
+           "grid_slider", "float_slider", "int_slider", "fast_frames"]
 
 
 class BlitManager:
@@ -250,6 +250,38 @@ def log_slider(description, value, low, high, *, steps_per_decade=50, readout_fo
     return w.FloatLogSlider(
         value=value, base=10, min=np.log10(low), max=np.log10(high), step=1 / steps_per_decade,
         description=description, readout_format=v.text("readout_format", readout_format), continuous_update=True,
+        style={"description_width": "initial"}, layout={"width": "420px"},
+    )
+
+
+def grid_slider(description, value, grid, *, readout_format=".3g", name="grid"):
+    """A log slider whose positions are exactly the points of ``grid`` (ipywidgets.FloatLogSlider).
+
+    For apps that precompute one result per point of a geometric grid (``np.geomspace``): each
+    key press or drag step moves to the next point, so every move shows a different result and
+    the readout always shows the value drawn. ``value`` snaps to the nearest grid point.
+    A slider finer than the grid would let several positions show the same picture. ``name``
+    is what error messages call ``grid`` (the caller's argument).
+    """
+    import ipywidgets as w
+
+    v.text("description", description)
+    name = v.text("name", name)
+    grid = v.array(name, grid, ndim=1, low=0, high=SLIDER_MAX, low_open=True)
+    if grid.size < 2:
+        raise ValueError(f"{name} must have at least 2 points ({description} slider), got {grid.size}")
+    exponents = np.log10(grid)
+    step = (exponents[-1] - exponents[0]) / (grid.size - 1)
+    if not (step > 0 and np.allclose(np.diff(exponents), step, rtol=1e-6, atol=1e-12)):
+        raise ValueError(f"{name} must increase evenly on a log scale, like np.geomspace ({description} slider), "
+                         f"got {grid[:4]}{'...' if grid.size > 4 else ''}")
+    value = v.number("value", value, 0, SLIDER_MAX, low_open=True)
+    if not grid[0] * (1 - 1e-9) <= value <= grid[-1] * (1 + 1e-9):
+        raise ValueError(f"value must be in [{grid[0]:g}, {grid[-1]:g}] ({description} slider), got {value!r}")
+    return w.FloatLogSlider(
+        value=float(grid[nearest(grid, value, log=True)]), base=10, min=float(exponents[0]),
+        max=float(exponents[-1]), step=float(step), description=description,
+        readout_format=v.text("readout_format", readout_format), continuous_update=True,
         style={"description_width": "initial"}, layout={"width": "420px"},
     )
 

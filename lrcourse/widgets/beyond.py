@@ -6,8 +6,9 @@
   and the error curve.
 * :class:`TrackingApp`: a constant step against 1/t on a drifting stream with a jump.
 
-The LMS and TD simulations are computed once for a dense grid of step sizes (one
-vectorised call each); a slider move picks the nearest grid value, so it costs a few ms.
+The simulations are computed once for a grid of step sizes (one vectorised call each), and
+each slider position is one point of that grid (:func:`~lrcourse.widgets.grid_slider`), so
+every move shows another step size and costs a few ms.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 from .. import _validate as v
 from .. import online
 from ..plots import DIVERGED_COLOR, divergence_points, mark_divergence
-from . import BlitManager, SliderApp, log_slider, log_visible, nearest, new_figure
+from . import BlitManager, SliderApp, grid_slider, log_visible, nearest, new_figure
 
 __all__ = ["LMSApp", "TDApp", "TrackingApp"]
 
@@ -43,7 +44,7 @@ class LMSApp(SliderApp):
         self.runs = v.integer("runs", runs, 1, 10_000)
         self.noise = v.number("noise", noise, 0, low_open=True)
         n_grid = v.integer("n_grid", n_grid, 2, 1000)
-        lo, hi = mu_range
+        lo, hi = v.interval("mu_range", mu_range, 0, 10, low_open=True)
         self.R = online.ar1_covariance(self.taps, self.a)
         self.limits = online.lms_limits(self.R)
         rng = np.random.default_rng(v.integer("seed", seed, 0))
@@ -61,7 +62,7 @@ class LMSApp(SliderApp):
         # a measurement means something only where the theory says the run has settled by then
         with np.errstate(all="ignore"):
             self.settled = self.theory.mse[-self.steps // 4] - J <= 1.2 * J * self.predicted
-        self.controls = {"mu": log_slider("step size μ", mu, lo, hi)}
+        self.controls = {"mu": grid_slider("step size μ", mu, self.mus)}
         self._build()
         self._start()
 
@@ -140,11 +141,11 @@ class TDApp(SliderApp):
         self.episodes = v.integer("episodes", episodes, 1, 100_000)
         self.runs = v.integer("runs", runs, 1, 10_000)
         self.power = v.number("power", power, 0)
-        lo, hi = alpha_range
+        lo, hi = v.interval("alpha_range", alpha_range, 0, 10, low_open=True)
         self.alphas = np.geomspace(lo, hi, v.integer("n_grid", n_grid, 2, 1000))
         self.result = online.td0_random_walk(self.alphas, self.episodes, self.runs, power=self.power, seed=seed)
         self.rms = self.result.rms.mean(axis=-1)        # (episodes+1, K)
-        self.controls = {"alpha": log_slider("step size α", alpha, lo, hi)}
+        self.controls = {"alpha": grid_slider("step size α", alpha, self.alphas)}
         self._build()
         self._start()
 
@@ -206,7 +207,7 @@ class TrackingApp(SliderApp):
         self.drift = v.number("drift", drift, 0, low_open=True)
         self.noise = v.number("noise", noise, 0, low_open=True)
         jump = v.number("jump", jump)
-        lo, hi = alpha_range
+        lo, hi = v.interval("alpha_range", alpha_range, 0, 1, low_open=True)
         self.theta, self.y = online.drifting_stream(self.steps, self.drift, self.noise, runs=1,
                                                     jump_at=self.steps // 2, jump=jump, seed=seed)
         self.running_mean = online.track(self.y[0], 1.0, power=1.0)
@@ -214,7 +215,7 @@ class TrackingApp(SliderApp):
         hi = min(hi, 1.0)
         self.alphas = np.geomspace(lo, hi, v.integer("n_grid", n_grid, 2, 10_000))
         self.estimates = online.track(self.y[0], self.alphas)          # (steps, K): all at once
-        self.controls = {"alpha": log_slider("step size α", alpha, lo, hi)}
+        self.controls = {"alpha": grid_slider("step size α", alpha, self.alphas)}
         self._build(lo, hi)
         self._start()
 

@@ -16,7 +16,7 @@ from .. import _validate as v
 from .. import optimizers as _optimizers
 from ..plots import DIVERGED_COLOR, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, log_slider, new_figure
+from . import BlitManager, SliderApp, grid_slider, nearest, new_figure
 
 __all__ = ["Monitored", "new_head", "sweep", "LRSweepApp"]
 
@@ -118,8 +118,9 @@ class LRSweepApp(SliderApp):
     """Training vs validation curves of a learning-rate sweep, for two optimizers.
 
     For each optimizer in ``optimizers`` (name -> function of the rate) one vectorised run
-    trains a network per rate of ``lrs`` for ``steps`` steps (see :func:`sweep`). The slider
-    picks the rate (the nearest grid value), the buttons the optimizer.
+    trains a network per rate of ``lrs`` for ``steps`` steps (see :func:`sweep`). ``lrs`` must
+    be evenly spaced on a log scale (``np.geomspace``): the slider has one position per
+    trained rate, so every move shows another run. The buttons pick the optimizer.
 
     Left: training loss (every step) and validation loss (every ``every`` steps) of the chosen
     run; a red cross where it diverged. Right: final training and validation accuracy
@@ -129,21 +130,19 @@ class LRSweepApp(SliderApp):
     def __init__(self, model, val_model, lrs=None, steps=300, optimizers=None, every=10, lr=None, seed=0):
         import functools
 
+        import ipywidgets as w
+
         self.lrs = np.geomspace(1e-4, 1.0, 13) if lrs is None else np.atleast_1d(v.hyper("lrs", lrs, 0, low_open=True))
         self.steps = v.integer("steps", steps, 1, 100_000)
+        start = float(np.sqrt(self.lrs.min() * self.lrs.max())) if lr is None else lr
+        slider = grid_slider("learning rate", start, self.lrs, name="lrs")  # checked before training
         if optimizers is None:
             optimizers = {"SGD + momentum 0.9": functools.partial(_optimizers.sgd, momentum=0.9),
                           "Adam": _optimizers.adam}
         self.results = {name: sweep(model, val_model, opt, self.lrs, self.steps, every, seed)
                         for name, opt in optimizers.items()}
-        import ipywidgets as w
-
-        lo, hi = float(self.lrs.min()), float(self.lrs.max())
-        start = lr if lr is not None else float(np.sqrt(lo * hi))
-        self.controls = {
-            "lr": log_slider("learning rate", start, lo, hi, steps_per_decade=20),
-            "optimizer": w.ToggleButtons(options=list(self.results), description="optimizer"),
-        }
+        self.controls = {"lr": slider,
+                         "optimizer": w.ToggleButtons(options=list(self.results), description="optimizer")}
         self._build()
         self._start()
 
@@ -177,7 +176,7 @@ class LRSweepApp(SliderApp):
 
     def update(self, lr, optimizer):
         r = self.results[optimizer]
-        k = int(np.argmin(np.abs(np.log(self.lrs) - np.log(lr))))
+        k = nearest(self.lrs, lr, log=True)
         self.lr, self.optimizer, self.k = float(self.lrs[k]), optimizer, k
         h = r["history"]
         lo, hi = self.ax_l.get_ylim()

@@ -377,6 +377,7 @@ class ScheduleBuilderApp(SliderApp):
         self.controls = _controls(self.steps, v.number("lr", lr, lr_max / 300, lr_max), lr_max)
         self.controls["schedule"].value = v.choice("schedule", schedule, tuple(SCHEDULES))
         self.controls["schedule"].observe(self._show_relevant, names="value")
+        self.controls["mode"].observe(self._show_relevant, names="value")
         self.lr_max = lr_max
         self._build()
         self._show_relevant()
@@ -409,14 +410,18 @@ class ScheduleBuilderApp(SliderApp):
         self._reference = (None, None)
 
     def _show_relevant(self, change=None):
-        shown = set(SCHEDULES[self.controls["schedule"].value][0]) | {"schedule"}
-        for name, widget in self.controls.items():
-            widget.layout.display = None if name in shown else "none"
+        """Show the sliders the chosen schedule uses (gamma of cyclic only in mode exp_range)."""
+        name = self.controls["schedule"].value
+        shown = set(SCHEDULES[name][0]) | {"schedule"}
+        if name == "cyclic" and self.controls["mode"].value != "exp_range":
+            shown.discard("decay")  # CyclicLR ignores gamma in the triangular modes
+        for key, widget in self.controls.items():
+            widget.layout.display = None if key in shown else "none"
         if change is not None:
             self.refresh()
 
     def _on_change(self, change):
-        if change["owner"] is self.controls["schedule"]:
+        if change["owner"] in (self.controls["schedule"], self.controls["mode"]):
             return  # _show_relevant refreshes
         self.refresh()
 
