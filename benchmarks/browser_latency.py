@@ -10,11 +10,13 @@ keyboard (focus on the slider handle, arrow keys):
   figures of the notebook have had their first draw); time from the key press to the next
   frame painted on the figure's canvas (measured in the page: keydown -> the canvas's
   drawImage -> the next animation frame), p50 and p95; a move that paints nothing within 5 s
-  counts as missed;
+  counts as missed, and one that paints the same pixels as before counts as unchanged
+  ("same" in the table; compared after the timing);
 * dragging: 30 presses 33 ms apart (a 1 s keyboard drag) in one direction; frames painted per
   second from the first press to the last frame.
 
-Goals: p50 <= 60 ms, p95 <= 100 ms, >= 12 fps while dragging, no move missed, no error output.
+Goals: p50 <= 60 ms, p95 <= 100 ms, >= 12 fps while dragging, no move missed or unchanged, no
+error output.
 JupyterLab runs with lrcourse.server_extension (installed with lrcourse), which turns Nagle's
 algorithm off on the kernel websocket; without it every other move waits up to 40 ms for the
 browser's delayed acknowledgement. For comparison (RECIPES.md, measured without it): the
@@ -72,9 +74,14 @@ def measure(lesson, work, shots, server_args=()):
             right_first = high - now >= now - low  # start towards the side with more room
             keys = ["ArrowRight", "ArrowLeft"] if right_first else ["ArrowLeft", "ArrowRight"]
             nb.wait_quiet(quiet_ms=500)  # figures that just came into view finish their first draw
-            latencies = [nb.move_and_time(keys[i % 2]) for i in range(MOVES)]
+            latencies, unchanged, pixels = [], 0, nb.canvas_png()
+            for i in range(MOVES):
+                latencies.append(nb.move_and_time(keys[i % 2]))
+                nb.wait_quiet()  # (outside the timing) did the move change what the figure shows?
+                before, pixels = pixels, nb.canvas_png()
+                unchanged += pixels == before
             timed = np.array([x for x in latencies if x is not None])
-            row.update(moves=MOVES, missed=latencies.count(None), latencies_ms=latencies,
+            row.update(moves=MOVES, missed=latencies.count(None), unchanged=unchanged, latencies_ms=latencies,
                        first_move_ms=latencies[0])
             if timed.size:
                 row.update(p50_ms=float(np.percentile(timed, 50)), p95_ms=float(np.percentile(timed, 95)))
@@ -93,8 +100,8 @@ def measure(lesson, work, shots, server_args=()):
     log = (work / "jupyterlab.log").read_text(errors="replace")
     row["tcp_nodelay"] = "lrcourse: kernel websockets send without Nagle's delay" in log  # server_extension
     row["meets_goals"] = ("error" not in row and not row["problems"] and row["missed"] == 0
-                          and row["p50_ms"] <= GOALS["p50_ms"] and row["p95_ms"] <= GOALS["p95_ms"]
-                          and row["drag_fps"] >= GOALS["drag_fps"])
+                          and row["unchanged"] == 0 and row["p50_ms"] <= GOALS["p50_ms"]
+                          and row["p95_ms"] <= GOALS["p95_ms"] and row["drag_fps"] >= GOALS["drag_fps"])
     return row
 
 
@@ -123,14 +130,15 @@ def main(argv=None):
     print(f"\nKey press -> painted frame in Chromium, first slider next to a figure "
           f"({MOVES} moves; drag = {DRAG_PRESSES} presses {DRAG_INTERVAL * 1000:.0f} ms apart). "
           f"Goals: p50 <= {GOALS['p50_ms']:.0f} ms, p95 <= {GOALS['p95_ms']:.0f} ms, >= {GOALS['drag_fps']:.0f} fps")
-    print(f"{'lesson':44s} {'slider':18s} {'run all':>7s} {'p50':>5s} {'p95':>5s} {'1st':>5s} {'missed':>6s} {'fps':>5s}  goals")
+    print(f"{'lesson':44s} {'slider':18s} {'run all':>7s} {'p50':>5s} {'p95':>5s} {'1st':>5s} {'missed':>6s} "
+          f"{'same':>4s} {'fps':>5s}  goals")
     for r in rows:
         if "error" in r and "p50_ms" not in r:
             print(f"{r['lesson']:44s} NOT MEASURED: {r['error']}")
         else:
             print(f"{r['lesson']:44s} {r['slider'][:18]:18s} {r['run_all_s']:6.1f}s {r['p50_ms']:5.0f} "
                   f"{r['p95_ms']:5.0f} {r['first_move_ms'] or float('nan'):5.0f} {r['missed']:6d} "
-                  f"{r['drag_fps']:5.1f}  {'ok' if r['meets_goals'] else 'MISS'}")
+                  f"{r['unchanged']:4d} {r['drag_fps']:5.1f}  {'ok' if r['meets_goals'] else 'MISS'}")
         for p in r.get("problems", []):
             print(f"    {p}")
         if r.get("tcp_nodelay") is False:
