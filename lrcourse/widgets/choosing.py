@@ -65,7 +65,7 @@ class RangeTestApp(SliderApp):
         self.truth = None if truth is None else _curve_pair("truth", truth)
         self.truth_label = v.text("truth_label", truth_label)
         self.controls = {
-            "beta": float_slider("smoothing β", result.beta, 0.0, 0.99, 0.01, readout_format=".2f"),
+            "beta": float_slider("smoothing β", result.beta, 0.0, 0.999, 0.001, readout_format=".3f"),
             "stop_factor": log_slider("stop when smoothed > factor × best", result.stop_factor, 1.5, 100.0,
                                       steps_per_decade=20, readout_format=".3g"),
         }
