@@ -1,8 +1,8 @@
 """In-kernel slider latency of every widget app: time from ``slider.value = v`` to the figure
 redrawn, p50 and p95 over 50 moves. Goal: p50 <= 15 ms for every app.
 
-Two sets of apps, each moved over 50 values of its FIRST control (the lesson's main slider)
-spread across the control's whole range:
+Two sets of apps, each moved over 50 values of its FIRST SLIDER (the lesson's main slider; the
+first control of an app without a slider) spread across the slider's whole range:
 
 1. every ``SliderApp`` subclass in the ``lrcourse.widgets.*`` submodules, built with no
    arguments (an app that needs arguments is reported, not run);
@@ -88,6 +88,15 @@ def positions(control, n=50):
     return seq[1:n + 1] if seq[0] == current else seq[:n]
 
 
+def main_control(app):
+    """(name, control): the app's first slider, the one its lesson shows with the figure and the
+    browser test moves; the first control when the app has no slider (a quiz's buttons)."""
+    for name, control in app.controls.items():
+        if type(control).__name__.endswith("Slider"):
+            return name, control
+    return next(iter(app.controls.items()))
+
+
 def set_control(control, value):
     if hasattr(control, "options"):
         control.index = value
@@ -114,7 +123,7 @@ def time_moves(app, row, moves=50):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         quiet_frames()
-        name, control = next(iter(app.controls.items()))
+        name, control = main_control(app)
         row["control"] = f"{name} ({type(control).__name__})"
         b0, f0 = redraws(app)
         times = []
@@ -235,7 +244,7 @@ def main(argv=None):
         lessons = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
         rows += measure_lessons(lessons, args.moves)
 
-    print(f"In-kernel slider latency, ipympl backend, {args.moves} moves of the first control "
+    print(f"In-kernel slider latency, ipympl backend, {args.moves} moves of the first slider "
           f"(goal p50 <= {GOAL_P50_MS:.0f} ms)")
     print(f"{'app':52s} {'control':30s} {'p50 ms':>7s} {'p95 ms':>7s} {'1st':>5s} {'max':>5s} {'blit/full':>9s}  goal")
     for r in rows:

@@ -232,21 +232,23 @@ def quadratic_sgd(lr, eigenvalues, sigma, x0, seed=0, steps=None, epoch_len=None
         steps = v.integer("steps", steps, 0)
         epoch_len = v.integer("epoch_len", epoch_len, 1)
         rates = np.empty(steps)
-    noise = np.random.default_rng(v.integer("seed", seed, 0)).standard_normal((steps, lam.size))
-    m = x**2
-    expected, sample = np.empty(steps + 1), np.empty(steps + 1)
+    kicks = sigma * np.random.default_rng(v.integer("seed", seed, 0)).standard_normal((steps, lam.size))
+    m, xs = np.empty((steps + 1, lam.size)), np.empty((steps + 1, lam.size))  # E x_t^2 and x_t, per axis
+    m[0], xs[0] = x**2, x
     with np.errstate(over="ignore", invalid="ignore"):
-        expected[0] = sample[0] = 0.5 * np.sum(lam * m)
+        if plateau is None:  # every coefficient up front: the loop is two multiply-adds per step
+            eta = rates[:, None]
+            shrink, spread = (1 - eta * lam) ** 2, eta**2 * sigma**2
         for t in range(steps):
             if plateau is not None:
                 if t > 0 and t % epoch_len == 0:
-                    plateau.step(float(np.mean(sample[t - epoch_len + 1:t + 1])))
+                    plateau.step(float(np.mean(0.5 * np.sum(lam * xs[t - epoch_len + 1:t + 1] ** 2, axis=1))))
                 rates[t] = plateau.lr
-            eta = rates[t]
-            m = (1 - eta * lam) ** 2 * m + eta**2 * sigma**2
-            x = x - eta * (lam * x + sigma * noise[t])
-            expected[t + 1] = 0.5 * np.sum(lam * m)
-            sample[t + 1] = 0.5 * np.sum(lam * x**2)
+                m[t + 1] = (1 - rates[t] * lam) ** 2 * m[t] + rates[t] ** 2 * sigma**2
+            else:
+                m[t + 1] = shrink[t] * m[t] + spread[t]
+            xs[t + 1] = xs[t] - rates[t] * (lam * xs[t] + kicks[t])
+        expected, sample = 0.5 * np.sum(lam * m, axis=1), 0.5 * np.sum(lam * xs**2, axis=1)
     finite = lambda a: np.where(np.isfinite(a), a, np.inf)
     return finite(expected), finite(sample), rates
 
