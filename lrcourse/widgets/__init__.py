@@ -241,6 +241,11 @@ def _figsize(figsize):
     return tuple(v.number(f"figsize[{i}]", size, 0, 50, low_open=True) for i, size in enumerate(figsize))
 
 
+def _look():
+    """What every course slider shares: live updates while dragging, a wide track, full labels."""
+    return {"continuous_update": True, "style": {"description_width": "initial"}, "layout": {"width": "420px"}}
+
+
 def log_slider(description, value, low, high, *, steps_per_decade=50, readout_format=".3g"):
     """A slider over [low, high] on a log scale (ipywidgets.FloatLogSlider), 0 < low < high."""
     import ipywidgets as w
@@ -249,9 +254,7 @@ def log_slider(description, value, low, high, *, steps_per_decade=50, readout_fo
     steps_per_decade = v.integer("steps_per_decade", steps_per_decade, 1, 10_000)
     return w.FloatLogSlider(
         value=value, base=10, min=np.log10(low), max=np.log10(high), step=1 / steps_per_decade,
-        description=description, readout_format=v.text("readout_format", readout_format), continuous_update=True,
-        style={"description_width": "initial"}, layout={"width": "420px"},
-    )
+        description=description, readout_format=v.text("readout_format", readout_format), **_look())
 
 
 def grid_slider(description, value, grid, *, readout_format=".3g", name="grid"):
@@ -281,9 +284,7 @@ def grid_slider(description, value, grid, *, readout_format=".3g", name="grid"):
     return w.FloatLogSlider(
         value=float(grid[nearest(grid, value, log=True)]), base=10, min=float(exponents[0]),
         max=float(exponents[-1]), step=float(step), description=description,
-        readout_format=v.text("readout_format", readout_format), continuous_update=True,
-        style={"description_width": "initial"}, layout={"width": "420px"},
-    )
+        readout_format=v.text("readout_format", readout_format), **_look())
 
 
 def float_slider(description, value, low, high, step=None, *, readout_format=".3g"):
@@ -294,9 +295,7 @@ def float_slider(description, value, low, high, step=None, *, readout_format=".3
     step = (high - low) / 200 if step is None else v.number("step", step, 0, high - low, low_open=True)
     return w.FloatSlider(
         value=value, min=low, max=high, step=step, description=description,
-        readout_format=v.text("readout_format", readout_format), continuous_update=True,
-        style={"description_width": "initial"}, layout={"width": "420px"},
-    )
+        readout_format=v.text("readout_format", readout_format), **_look())
 
 
 def int_slider(description, value, low, high, step=1):
@@ -306,9 +305,7 @@ def int_slider(description, value, low, high, step=1):
     value, low, high = _check_range(description, value, low, high, integer=True)
     step = v.integer("step", step, 1, high - low)
     return w.IntSlider(
-        value=value, min=low, max=high, step=step, description=description, continuous_update=True,
-        style={"description_width": "initial"}, layout={"width": "420px"},
-    )
+        value=value, min=low, max=high, step=step, description=description, **_look())
 
 
 #: Slider ends must lie within +-SLIDER_MAX (ipywidgets sends them to the browser as numbers).

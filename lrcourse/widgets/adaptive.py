@@ -27,7 +27,7 @@ from .. import _validate as v
 from .. import data, models, optimizers, problems
 from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, log_slider, log_visible, nearest, new_figure, slider_grid
+from . import BlitManager, SliderApp, _look, log_slider, log_visible, nearest, new_figure, slider_grid
 
 __all__ = [
     "AdamNoBiasCorrection", "adam_first_step", "uncorrected_ratio", "scaled", "Scaled",
@@ -368,9 +368,7 @@ class EffectiveLRApp(SliderApp):
         self.histories = {name: effective_lr_history(self.model, make(), self.steps)
                           for name, make in ADAPTIVE.items()}
         self.controls = {
-            "step": w.IntSlider(value=min(10, self.steps), min=1, max=self.steps, description="step t",
-                                continuous_update=True, style={"description_width": "initial"},
-                                layout={"width": "420px"}),
+            "step": w.IntSlider(value=min(10, self.steps), min=1, max=self.steps, description="step t", **_look()),
             "optimizer": w.ToggleButtons(options=tuple(ADAPTIVE), value=optimizer),
         }
         self._build()

@@ -21,7 +21,7 @@ from .. import _validate as v
 from .. import data, models, optimizers
 from ..search import BayesResult, RangeTest
 from ..training import run
-from . import BlitManager, SliderApp, float_slider, log_slider, new_figure
+from . import BlitManager, SliderApp, _look, float_slider, log_slider, new_figure
 
 __all__ = ["RangeTestApp", "BayesOptApp", "Curve", "loss_curve_gallery", "show_curve", "LABELS", "LossCurveQuiz"]
 
@@ -165,9 +165,7 @@ class BayesOptApp(SliderApp):
         self.result = result
         self.truth = None if truth is None else _curve_pair("truth", truth)
         n = result.means.shape[0]
-        self.controls = {"k": w.IntSlider(value=0, min=0, max=n - 1, description="Bayesian step k",
-                                          continuous_update=True, style={"description_width": "initial"},
-                                          layout={"width": "420px"})}
+        self.controls = {"k": w.IntSlider(value=0, min=0, max=n - 1, description="Bayesian step k", **_look())}
         self._build()
         self._start()
 

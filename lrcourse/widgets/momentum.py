@@ -27,6 +27,7 @@ from .. import _validate as v
 from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
 from ..training import run
 from . import BlitManager, SliderApp, float_slider, log_slider, log_visible, nearest, new_figure, slider_grid
+from .noise import choice_slider
 from .conditioning import DiagonalQuadratics, ellipses, measured_rate
 
 __all__ = ["momentum_rate", "MomentumApp", "RateMapApp"]
@@ -205,8 +206,6 @@ class RateMapApp(SliderApp):
 
     def __init__(self, kappas=(10, 30, 100, 300, 1000), kappa=100, steps=200, n_lr=49, n_beta=40,
                  lr_range=(0.01, 10.0), x0=(-1.8, 0.8)):
-        import ipywidgets as w
-
         self.kappas = tuple(float(k) for k in v.array("kappas", kappas, ndim=1, low=1, nonempty=True))
         if len(set(self.kappas)) != len(self.kappas) or list(self.kappas) != sorted(self.kappas):
             raise ValueError(f"kappas must be increasing, got {list(self.kappas)}")
@@ -224,9 +223,7 @@ class RateMapApp(SliderApp):
         h = run(DiagonalQuadratics(lam, x0), optimizers.sgd(lr=LR.ravel(), momentum=B.ravel()), self.steps,
                 keep_params=False, progress=False)
         self.rates = measured_rate(h.loss).reshape(nk, n_beta, n_lr)
-        self.controls = {"kappa": w.SelectionSlider(
-            options=[(f"{k:g}", k) for k in self.kappas], value=float(kappa), description="condition number κ",
-            continuous_update=True, style={"description_width": "initial"}, layout={"width": "420px"})}
+        self.controls = {"kappa": choice_slider("condition number κ", self.kappas, float(kappa))}
         self._build()
         self._start()
 

@@ -33,7 +33,7 @@ from ..models import LinearRegression, LogisticRegression
 from ..optimizers import sgd
 from ..plots import DIVERGED_COLOR, divergence_points, mark_divergence
 from ..training import run
-from . import BlitManager, SliderApp, new_figure
+from . import BlitManager, SliderApp, _look, new_figure
 
 __all__ = [
     "minimize",
@@ -295,9 +295,7 @@ def choice_slider(description, options, value):
     if value not in options:
         raise ValueError(f"{description}: value must be one of {options}, got {value!r}")
     return w.SelectionSlider(
-        options=[(f"{o:g}", o) for o in options], value=value, description=description,
-        continuous_update=True, style={"description_width": "initial"}, layout={"width": "420px"},
-    )
+        options=[(f"{o:g}", o) for o in options], value=value, description=description, **_look())
 
 
 class BatchNoiseApp(SliderApp):
