@@ -212,7 +212,6 @@ class TrackingApp(SliderApp):
                                                     jump_at=self.steps // 2, jump=jump, seed=seed)
         self.running_mean = online.track(self.y[0], 1.0, power=1.0)
         self.gain = online.kalman_gain(self.drift, self.noise)
-        hi = min(hi, 1.0)
         self.alphas = np.geomspace(lo, hi, v.integer("n_grid", n_grid, 2, 10_000))
         self.estimates = online.track(self.y[0], self.alphas)          # (steps, K): all at once
         self.controls = {"alpha": grid_slider("step size α", alpha, self.alphas)}

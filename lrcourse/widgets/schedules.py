@@ -235,20 +235,22 @@ def quadratic_sgd(lr, eigenvalues, sigma, x0, seed=0, steps=None, epoch_len=None
     kicks = sigma * np.random.default_rng(v.integer("seed", seed, 0)).standard_normal((steps, lam.size))
     m, xs = np.empty((steps + 1, lam.size)), np.empty((steps + 1, lam.size))  # E x_t^2 and x_t, per axis
     m[0], xs[0] = x**2, x
+    loss = lambda x: 0.5 * np.sum(lam * x**2, axis=-1)                 # f(x), per row of x
+    moments = lambda eta: ((1 - eta * lam) ** 2, eta**2 * sigma**2)     # m <- shrink * m + spread
     with np.errstate(over="ignore", invalid="ignore"):
         if plateau is None:  # every coefficient up front: the loop is two multiply-adds per step
-            eta = rates[:, None]
-            shrink, spread = (1 - eta * lam) ** 2, eta**2 * sigma**2
+            shrink, spread = moments(rates[:, None])
         for t in range(steps):
             if plateau is not None:
                 if t > 0 and t % epoch_len == 0:
-                    plateau.step(float(np.mean(0.5 * np.sum(lam * xs[t - epoch_len + 1:t + 1] ** 2, axis=1))))
+                    plateau.step(float(np.mean(loss(xs[t - epoch_len + 1:t + 1]))))
                 rates[t] = plateau.lr
-                m[t + 1] = (1 - rates[t] * lam) ** 2 * m[t] + rates[t] ** 2 * sigma**2
+                shrink_t, spread_t = moments(rates[t])
             else:
-                m[t + 1] = shrink[t] * m[t] + spread[t]
+                shrink_t, spread_t = shrink[t], spread[t]
+            m[t + 1] = shrink_t * m[t] + spread_t
             xs[t + 1] = xs[t] - rates[t] * (lam * xs[t] + kicks[t])
-        expected, sample = 0.5 * np.sum(lam * m, axis=1), 0.5 * np.sum(lam * xs**2, axis=1)
+        expected, sample = 0.5 * np.sum(lam * m, axis=1), loss(xs)
     finite = lambda a: np.where(np.isfinite(a), a, np.inf)
     return finite(expected), finite(sample), rates
 
