@@ -393,6 +393,17 @@ def test_lms_app_regimes_follow_the_limits(apps):
     assert len(app.cross.get_xdata()) == 1
 
 
+def test_lms_app_counts_only_settled_stable_runs_as_measured(apps):
+    from lrcourse.widgets.beyond import LMSApp
+
+    long = LMSApp(steps=1000, runs=10, n_grid=12)
+    assert long.settled[np.isfinite(long.predicted)].any()
+    assert not np.any(long.settled & ~np.isfinite(long.predicted))  # past the mean-square edge nothing settles
+    app = apps["lms"]
+    app.controls["mu"].value = app.mus[0]                          # the smallest step has not settled in 300 steps
+    assert not app.settled[0] and "not settled" in app.status.value
+
+
 def test_td_app_shows_the_chosen_step(apps):
     app = apps["td"]
     app.controls["alpha"].value = 0.1

@@ -61,7 +61,7 @@ class LMSApp(SliderApp):
         self.predicted = online.lms_misadjustment(self.mus, self.R)
         # a measurement means something only where the theory says the run has settled by then
         with np.errstate(all="ignore"):
-            self.settled = self.theory.mse[-self.steps // 4] - J <= 1.2 * J * self.predicted
+            self.settled = np.isfinite(self.predicted) & (self.theory.mse[-self.steps // 4] - J <= 1.2 * J * self.predicted)
         self.controls = {"mu": grid_slider("step size μ", mu, self.mus)}
         self._build()
         self._start()
@@ -119,7 +119,8 @@ class LMSApp(SliderApp):
         mean_ok = m < lim["mean"]
         ms_ok = np.isfinite(self.predicted[k])
         self.regime = "stable" if ms_ok else ("mean only" if mean_ok else "diverges")
-        measured = "blew up" if not np.isfinite(self.measured[k]) else f"{self.measured[k]:.3g}"
+        measured = ("blew up" if not np.isfinite(self.measured[k]) else f"{self.measured[k]:.3g}" if self.settled[k]
+                    else f"{self.measured[k]:.3g} (not settled after {self.steps} steps)")
         text = (f"μ = {m:.3g}: mean {'converges' if mean_ok else 'diverges'} (μ·λmax = {m * 2 / lim['mean']:.2f}), "
                 f"mean square {'stable' if ms_ok else 'UNSTABLE'}; misadjustment theory {self.predicted[k]:.3g}, "
                 f"measured {measured}, μ tr R/2 = {m * np.trace(self.R) / 2:.3g}")
