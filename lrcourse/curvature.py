@@ -62,6 +62,15 @@ def _leading(problem, x, name="x"):
     return leaves, lead
 
 
+def _like(name, tree, xs):
+    """The leaves of ``tree``, which must have the structure and shapes of x (leaves ``xs``)."""
+    leaves = _leaves(tree, name)
+    if len(leaves) != len(xs) or any(a.shape != b.shape for a, b in zip(leaves, xs)):
+        raise ValueError(f"{name} must have the structure and shapes of x {[b.shape for b in xs]}, "
+                         f"got {[a.shape for a in leaves]}")
+    return leaves
+
+
 def _dot(a, b, lead):
     """Per-setting inner product of two lists of leaves: shape = the leading axes."""
     return sum(np.sum(x * y, axis=tuple(range(lead, x.ndim))) for x, y in zip(a, b))
@@ -97,7 +106,7 @@ def hvp(problem, x, vector, rel_step=1e-5):
     """
     problem = _problem(problem)
     xs, lead = _leading(problem, x)
-    vs = _leaves(vector, "vector", like=x)
+    vs = _like("vector", vector, xs)
     rel = v.number("rel_step", rel_step, 0, 1, low_open=True)
     norm = np.sqrt(_dot(vs, vs, lead))
     safe = np.where(norm > 0, norm, 1.0)  # a zero vector gives H 0 = 0
@@ -161,10 +170,11 @@ def sharpness(problem, x=None, *, precondition=None, iters=300, tol=1e-4, seed=0
     tol = v.number("tol", tol, 0)
     rel = v.number("rel_step", rel_step, 0, 1, low_open=True)
     rng = np.random.default_rng(v.integer("seed", seed, 0))
+    return_vector = v.flag("return_vector", return_vector)
     if precondition is None:
         scale = [np.ones_like(a) for a in xs]
     else:
-        ps = _leaves(precondition, "precondition", like=x)
+        ps = _like("precondition", precondition, xs)
         for p in ps:
             if not np.all(p > 0):
                 raise ValueError("precondition must be positive everywhere (Adam's denominators sqrt(v) + eps)")
@@ -172,7 +182,7 @@ def sharpness(problem, x=None, *, precondition=None, iters=300, tol=1e-4, seed=0
     if v0 is None:
         vs = [rng.standard_normal(a.shape) for a in xs]
     else:
-        vs = [np.array(a) for a in _leaves(v0, "v0", like=x)]
+        vs = [np.array(a) for a in _like("v0", v0, xs)]
     norm = np.sqrt(_dot(vs, vs, lead))
     if not np.all(np.isfinite(norm) & (norm > 0)):
         raise ValueError("v0 must be finite and non-zero in every setting")

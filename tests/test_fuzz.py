@@ -633,6 +633,25 @@ if grading is not None and SOLUTION.is_dir():
              dict(run="reject", out="path", fmt="reject")),
     ]
 
+curvature = optional_module("lrcourse.curvature")
+if curvature is not None:
+    SPECS += [
+        Spec("curvature.sharpness", curvature.sharpness,
+             lambda: dict(problem=problems.quadratic([2.0, 1.0]), x=np.array([1.0, 2.0]), precondition=None, iters=50,
+                          tol=1e-4, seed=0, v0=None, rel_step=1e-5, return_vector=False),
+             dict(problem="reject", x="tree?", precondition="tree?", iters="count", tol="nonneg", seed="nat",
+                  v0="tree?", rel_step="frac", return_vector="flag")),
+        Spec("curvature.hvp", curvature.hvp,
+             lambda: dict(problem=problems.quadratic([2.0, 1.0]), x=np.array([1.0, 2.0]), vector=np.array([1.0, 0.0]),
+                          rel_step=1e-5),
+             dict(problem="reject", x="tree", vector="tree", rel_step="frac")),
+        Spec("curvature.adam_preconditioner", curvature.adam_preconditioner,
+             lambda: dict(state=dict(step=1, exp_avg=np.ones(2), exp_avg_sq=np.ones(2)), betas=(0.9, 0.999), eps=1e-8),
+             dict(state="reject", betas="reject", eps="nonnegK")),
+        Spec("curvature.edge", curvature.edge, lambda: dict(lr=0.1, method="momentum", beta=0.5),
+             dict(lr="posK", method="reject", beta="unit_openK")),
+    ]
+
 # The checks of every assignment: each takes the learner's answers, and whatever the learner
 # hands in (nothing written yet, a wrong type, a function of the wrong arity, NaN), the check
 # must fail with AssertionError and a hint, never pass and never crash differently.
@@ -777,6 +796,7 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
                         "a record returned by a function of search, online or grading"),
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]
+    others += [curvature] if curvature is not None else []
     for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, *others):
         for name in module.__all__:
             obj = getattr(module, name)
