@@ -86,8 +86,8 @@ def _hvp_leaves(problem, like, xs, vs, lead, h):
     plus = [x + _expand(h, x, lead) * d for x, d in zip(xs, vs)]
     minus = [x - _expand(h, x, lead) * d for x, d in zip(xs, vs)]
     with np.errstate(**_quiet):
-        gp = _leaves(problem.grad(_rebuild(like, plus)), "problem.grad(x)")
-        gm = _leaves(problem.grad(_rebuild(like, minus)), "problem.grad(x)")
+        gp = _leaves(problem.grad(_rebuild(like, plus)), "problem.grad(x)", like=like)
+        gm = _leaves(problem.grad(_rebuild(like, minus)), "problem.grad(x)", like=like)
         return [(a - b) / (2 * _expand(h, a, lead)) for a, b in zip(gp, gm)]
 
 

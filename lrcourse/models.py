@@ -320,17 +320,20 @@ class LogisticRegression(_FlatModel, _Classifier):
 
 
 _ACTIVATIONS = ("relu", "tanh")
+_LOSSES = ("cross_entropy", "mse")
 
 
 class MLP(_DataModel, _Classifier):
-    """A multilayer perceptron that classifies with softmax and cross-entropy.
+    """A multilayer perceptron that classifies with softmax and cross-entropy (or squared error).
 
     Layer l computes H_l = act(H_{l-1} W_l + b_l) with H_0 = X, act = ReLU or tanh; the
     last layer gives the logits Z = H W + b and probabilities softmax(Z). Parameters are a
     dict {"W1": (d, h1), "b1": (h1,), "W2": (h1, h2), ...}; every array may carry the same
     leading axes, e.g. (K, d, h1) and (K, h1) for K networks trained side by side.
 
-    loss(params) : mean cross-entropy over all rows + l2/2 * sum of ||W_l||^2, shape (..).
+    loss(params) : mean cross-entropy over all rows + l2/2 * sum of ||W_l||^2, shape (..);
+        with ``loss="mse"``: the mean over rows of 1/2 ||Z - onehot(y)||^2 instead of the
+        cross-entropy (the square loss of Cohen et al. 2021, whose sharpness rises clearly).
     grad(params) : exact gradient (backpropagation), a dict shaped like params.
     stochastic_grad(params, rng) : the gradient on ``batch_size`` rows drawn by ``rng``,
         the same rows for all K networks.
@@ -339,13 +342,14 @@ class MLP(_DataModel, _Classifier):
     (() gives softmax regression); activation : "relu" or "tanh"; batch_size : rows per
     stochastic gradient; l2 : weight penalty >= 0; seed : seed of ``x0``, the initial
     weights (He-normal for ReLU, Glorot-normal for tanh; biases 0); n_classes : C
-    (default max(y) + 1).
+    (default max(y) + 1); loss : "cross_entropy" or "mse".
     """
 
     def __init__(self, X, y, hidden=(32,), activation="relu", batch_size=32, l2=0.0, seed=0,
-                 n_classes=None):
+                 n_classes=None, loss="cross_entropy"):
         self.hidden = _hidden(hidden)
         self.activation = v.choice("activation", activation, _ACTIVATIONS)
+        self.loss_name = v.choice("loss", loss, _LOSSES)
         self._init_classes(X, y, n_classes)
         self.batch_size = v.integer("batch_size", batch_size, 1, self.n)
         self.l2 = v.number("l2", l2, 0)
@@ -424,14 +428,18 @@ class MLP(_DataModel, _Classifier):
 
     def _loss(self, p, X, y):
         _, Z = self._forward(p, X)
-        nll = _logsumexp(Z) - Z[..., np.arange(len(y)), y]
-        return np.mean(nll, axis=-1) + 0.5 * self.l2 * self._penalty(p)
+        if self.loss_name == "mse":
+            Z[..., np.arange(len(y)), y] -= 1.0
+            per_row = 0.5 * np.sum(Z**2, axis=-1)
+        else:
+            per_row = _logsumexp(Z) - Z[..., np.arange(len(y)), y]
+        return np.mean(per_row, axis=-1) + 0.5 * self.l2 * self._penalty(p)
 
     def _grad(self, p, X, y):
         H, Z = self._forward(p, X)
-        dZ = _softmax(Z)
+        dZ = Z if self.loss_name == "mse" else _softmax(Z)
         dZ[..., np.arange(len(y)), y] -= 1.0
-        dZ /= len(y)  # dloss/dZ = (softmax(Z) - onehot(y)) / m
+        dZ /= len(y)  # dloss/dZ = (Z - onehot(y)) / m, or (softmax(Z) - onehot(y)) / m
         g = {}
         for l in range(self.n_layers, 0, -1):
             W = p[f"W{l}"]
@@ -472,7 +480,7 @@ class MLP(_DataModel, _Classifier):
             return _softmax(self._forward(p, X)[1])
 
     def __repr__(self):
-        return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, "
+        return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, loss={self.loss_name!r}, "
                 f"batch_size={self.batch_size}, l2={self.l2:g}, seed={self.seed})")
 
 

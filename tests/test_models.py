@@ -80,10 +80,10 @@ def test_flat_gradients_match_finite_differences(name):
         np.testing.assert_allclose(g, fd_grad_flat(model.loss, x), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_mlp_gradient_matches_finite_differences(activation):
+@pytest.mark.parametrize("activation, loss", [("relu", "cross_entropy"), ("tanh", "cross_entropy"), ("tanh", "mse")])
+def test_mlp_gradient_matches_finite_differences(activation, loss):
     X, y = digits_subset(n=30, d=6)
-    model = MLP(X, y, hidden=(5, 4), activation=activation, batch_size=8, l2=0.05)
+    model = MLP(X, y, hidden=(5, 4), activation=activation, batch_size=8, l2=0.05, loss=loss)
     for lead, seed in [((), 0), ((2,), 1)]:
         params = random_params(model, lead, seed)
         g = model.grad(params)
@@ -406,3 +406,14 @@ def test_bad_parameters_and_calls():
         lin.loss(np.zeros(3))
     with pytest.raises(ValueError, match="X must have 3 columns"):
         lin.predict(lin.x0, np.zeros((2, 2)))
+
+
+def test_mlp_square_loss_is_half_the_squared_distance_to_the_one_hot_targets():
+    X, y = digits_subset(n=30, d=6)
+    model = MLP(X, y, hidden=(4,), activation="tanh", batch_size=8, loss="mse", l2=0.0)
+    p = model.x0
+    Z = np.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+    Y = np.eye(model.n_classes)[y]
+    assert model.loss(p) == pytest.approx(0.5 * np.mean(np.sum((Z - Y) ** 2, axis=1)), rel=1e-12)
+    with pytest.raises(ValueError, match="loss"):
+        MLP(X, y, batch_size=8, loss="hinge")
