@@ -78,3 +78,18 @@ def test_fixed_problem_app_blits_after_the_first_draw():
     for lr in (0.5, 2.5, 4.0):
         a.controls["lr"].value = lr
     assert a.blit.full_draws == full and a.blit.blits >= 3
+
+
+def test_status_lines_say_what_the_run_did():
+    huber = StepSizeApp(problem=problems.pseudo_huber(x0=3.0), lr=1.0, lr_range=(0.05, 5.0), steps=40)
+    for lr in (2.51, 3.01, 3.97, 5.0):                 # lr·L > 2 at the minimum, yet no divergence: a 2-cycle
+        huber.controls["lr"].value = lr
+        cycle = np.sqrt(huber.controls["lr"].value ** 2 / 4 - 1)
+        assert not huber.history.diverged and "2-cycle" in huber.status.value and "diverged" not in huber.status.value
+        assert f"±{cycle:.4g}" in huber.status.value
+    quartic = StepSizeApp(problem=problems.quartic(x0=2.0), lr=0.1, lr_range=(0.01, 3.0))
+    quartic.controls["lr"].value = 0.6                  # above 2/x0² = 0.5: diverges from x0 = 2
+    assert quartic.history.diverged and "diverged" in quartic.status.value
+    parabola = StepSizeApp(lr=0.3, L=1.0)
+    parabola.controls["lr"].value = 1.995               # not rounded to "lr·L = 2"
+    assert "lr·L = 1.995" in parabola.status.value and "oscillating" in parabola.status.value

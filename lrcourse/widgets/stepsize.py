@@ -13,7 +13,7 @@ from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergenc
 from ..training import run
 from . import BlitManager, SliderApp, float_slider, log_slider, new_figure
 
-__all__ = ["StepSizeApp", "describe"]
+__all__ = ["StepSizeApp", "describe", "describe_run"]
 
 
 def describe(lr, L):
@@ -23,7 +23,20 @@ def describe(lr, L):
         return f"lr = {lr:.3g}: curvature 0 at the minimum, so no rate is too large there (and every rate is slow)"
     name = theory.regime(lr, L)
     c = float(theory.contraction(lr, L))
-    return f"lr = {lr:.3g}, lr·L = {lr * L:.3g}: {name} (error × {c:.3g} per step)"
+    return f"lr = {lr:.4g}, lr·L = {lr * L:.4g}: {name} (error × {c:.4g} per step)"
+
+
+def describe_run(lr, history, min_loss=0.0):
+    """One line saying what a run of GD on a non-quadratic 1-D function did (its own outcome, not a
+    parabola's regime: the curvature at the minimum does not decide it)."""
+    lr = v.number("lr", lr, 0)
+    x, gap = history.params[:, 0], history.loss - min_loss
+    if history.diverged:
+        return f"lr = {lr:.4g}: diverged at step {history.diverged_at}"
+    if abs(x[-1]) > 1e-6 and abs(x[-1] + x[-2]) <= 1e-6 * abs(x[-1]):
+        return (f"lr = {lr:.4g}: stuck on a 2-cycle between ±{abs(x[-1]):.4g}; "
+                f"the loss stalls at {gap[-1]:.3g} (no divergence, no convergence)")
+    return f"lr = {lr:.4g}: after {x.size - 1} steps x = {x[-1]:.3g}, loss {gap[0]:.3g} → {gap[-1]:.3g}"
 
 
 class StepSizeApp(SliderApp):
@@ -129,5 +142,11 @@ class StepSizeApp(SliderApp):
         self.curvature = self.problem.L
         self.regime = theory.regime(lr, self.curvature) if self.curvature > 0 else "monotone"
         color = DIVERGED_COLOR if h.diverged else "black"
-        self.status.value = f"<span style='color:{color}'>{describe(lr, self.curvature)}</span>"
+        if self._fixed is None:
+            text = describe(lr, self.curvature)
+        else:  # a non-quadratic function: say what the run did
+            text = describe_run(lr, h, getattr(self.problem, "min_loss", 0.0))
+            if self.curvature <= 0 and not h.diverged:
+                text += " (curvature 0 at the minimum: no rate is too large there, every rate is slow near it)"
+        self.status.value = f"<span style='color:{color}'>{text}</span>"
         return full
