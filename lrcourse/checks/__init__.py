@@ -313,3 +313,14 @@ def _forbidden(dotted):
         raise AssertionError(f"the prompt asks you not to use {dotted}: write it yourself with numpy "
                              "(use the library only to compare against, outside your answer).")
     return forbidden
+
+
+def case_text(kind, detail, hidden):
+    """How a failure names its case: the kind of case ("on an array input"), plus its literal inputs
+    (``detail``) only in a visible check; a hidden test never prints its inputs."""
+    return kind if is_hidden(hidden) or not detail else f"{kind} ({detail})"
+
+
+def log_uniform(rng, low, high, size=None):
+    """Numbers spread evenly in log scale between ``low`` and ``high``."""
+    return np.exp(rng.uniform(np.log(low), np.log(high), size))

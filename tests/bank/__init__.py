@@ -134,14 +134,8 @@ def read_grades(csv_path):
                 for r in csv.DictReader(f)}
 
 
-def _execute_one(path, timeout):
-    """Run one notebook with nbclient (errors allowed); {graded test cell grade_id: error text or None}."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.execute()
+def _test_errors(nb):
+    """{graded test cell grade_id: the first line of its error, or None} of an executed notebook."""
     out = {}
     for cell in nb.cells:
         if _meta(cell).get("grade") and cell.cell_type == "code":
@@ -150,11 +144,45 @@ def _execute_one(path, timeout):
     return out
 
 
+def _execute_many(paths, timeout):
+    """Run notebooks one after the other in ONE kernel, with a clean namespace (``%reset -f``) and
+    the notebook's folder as working directory for each; a fresh kernel after a crash.
+    Returns [{test id: error or None}, ...]."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell
+
+    results, todo = [], list(paths)
+    while todo:
+        first = nbformat.read(todo[0], as_version=4)
+        client = NotebookClient(first, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
+                                kernel_name="python3", resources={"metadata": {"path": str(Path(todo[0]).parent)}})
+        try:
+            with client.setup_kernel():
+                while todo:
+                    path = todo[0]
+                    nb = nbformat.read(path, as_version=4)
+                    client.nb = nb
+                    reset = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(Path(path).parent)!r})")
+                    client.execute_cell(reset, 0)
+                    for i, cell in enumerate(nb.cells):
+                        if cell.cell_type == "code":
+                            client.execute_cell(cell, i)
+                    results.append(_test_errors(nb))
+                    todo.pop(0)
+        except Exception as e:  # noqa: BLE001 - a dead kernel: blame this notebook, go on with a fresh one
+            if todo:
+                nb = nbformat.read(todo.pop(0), as_version=4)
+                results.append({gid: f"kernel failed: {type(e).__name__}" for gid in _test_errors(nb)})
+    return results
+
+
 def run_visible(paths, jobs=2, timeout=60):
-    """Execute the notebooks as a learner would (visible checks only); {path: {test id: error or None}}."""
+    """Execute the notebooks as a learner would (visible checks only), ``jobs`` kernels side by side;
+    {path: {graded test cell grade_id: error text or None}}."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
+    chunks = [list(paths[i::jobs]) for i in range(jobs)]
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        results = list(pool.map(_execute_one, paths, [timeout] * len(paths)))
-    return dict(zip(paths, results))
+        done = list(pool.map(_execute_many, chunks, [timeout] * jobs))
+    return {path: result for chunk, results in zip(chunks, done) for path, result in zip(chunk, results)}
