@@ -168,6 +168,7 @@ def test_polyak_button_picks_a_fast_stable_setting(mapp):
     assert abs(np.log(mapp.lr / alpha)) < 0.1 and abs(mapp.beta - beta) < 0.035
     rate = max(momentum_rate(mapp.lr, mapp.beta, [0.01, 1.0]))
     assert rate < 0.83                                                 # r* = 0.818 at the exact optimum
+    assert np.isclose(mapp.lr, 10**0.5) and np.isclose(mapp.beta, 0.68)   # what lesson 5 tells the learner
     assert mapp.diverged["hb"] == -1 and mapp.diverged["gd"] > 0 and mapp.diverged["nag"] > 0
     assert len(mapp.cross.get_data()[0]) == 2
     assert mapp.button in mapp.widget().children

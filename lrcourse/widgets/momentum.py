@@ -110,8 +110,8 @@ class MomentumApp(SliderApp):
 
     def set_polyak(self):
         """Move the sliders to Polyak's optimal lr and beta, or rather to the slider position
-        with the best rate around them (the optimum sits on the stability edge, so plain
-        rounding to the grid can land just outside it)."""
+        with the best rate around them (the optimum sits just below the stability edge, 1% at
+        kappa = 100, so plain rounding to the grid can land outside it)."""
         alpha, beta = self.polyak
         near = (np.abs(self.beta_grid - beta) < 0.035)[:, None] & (np.abs(np.log(self.lr_grid / alpha)) < 0.1)
         if not near.any():  # Polyak's point lies off the sliders: take the best position there is
