@@ -24,6 +24,7 @@ _spec.loader.exec_module(refresh_outputs)
 # Lessons already converted to the convention. Extend this list when you convert a lesson.
 LESSONS = [
     "01_what_is_the_learning_rate.ipynb",
+    "02_curvature_and_conditioning.ipynb",
 ]
 
 MAX_LINES = 15          # non-blank lines of a cell the learner sees (longer code belongs in the library)

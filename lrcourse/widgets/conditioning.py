@@ -347,6 +347,7 @@ class TrajectoryApp(SliderApp):
         self.ax_xy.plot(*self.problem.minimizer, "+", color="k", ms=10)
         self.ax_xy.plot(*self.problem.x0, "o", color="C1", ms=5)
         self.ax_xy.set_title(f"{self.problem!r}: contours and GD path", fontsize=10)
+        self.ax_xy.set(xlabel="x", ylabel="y")
         ax = self.ax_loss
         ax.set_yscale("log")
         ax.set_xlim(0, self.steps)
