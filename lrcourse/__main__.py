@@ -24,8 +24,9 @@ examples:
   python -m lrcourse grade solutions/01_what_is_the_learning_rate \\
       submissions/*/01_what_is_the_learning_rate.ipynb --out grades/01.csv
 
-Grading runs the students' code with your permissions: use a container or a
-virtual machine for submissions you do not trust. See docs/teaching.md.
+Grading runs each kernel in a bubblewrap sandbox (Linux) when bwrap is installed;
+without it the students' code runs with your permissions: --sandbox require refuses
+that. Do not trust it further than docs/teaching.md says (not trust = container or VM).
 """
 
 RELEASE_HELP = """\
@@ -42,10 +43,18 @@ every graded test cell. With --out grades.csv it writes
   grades.csv          submission,student,question,points,max_points,status
                       (one row per submission and question)
   grades_totals.csv   student,points,max_points,percent (for your LMS)
-  feedback/<student>.md  beside grades.csv, never inside the submissions.
-The student is the name of the folder holding the submission, so use one
-folder per student: submissions/<student>/<notebook>.ipynb.
-Statuses: passed, failed, error, timeout, kernel died, unreadable.
+  grades_report.md    for you: sandbox, seeds, tampering found, failures
+  feedback/<assignment>/<student>.md  beside grades.csv, never inside the
+                      submissions.
+The student: nbgrader's submitted/<student>/<assignment>/<nb>.ipynb (and
+autograded/) layouts are recognised; otherwise the folder holding the notebook,
+or the file name for notebooks side by side in one folder; --student-level
+says which path component it is. Two files with the same student are an error.
+Each kernel runs in a bubblewrap sandbox (no network, no view of your files
+beyond the lrcourse package and its own copy of the assignment's data, limits on
+memory, processes, file size and CPU) and gets LRCOURSE_GRADE_SEED (recorded in
+the report): the checks draw their hidden cases from it.
+Statuses: passed, failed, error, timeout, kernel died, unreadable, tampered.
 Exit code 0 whatever the students scored; 2 for a usage error.
 """
 
@@ -77,6 +86,20 @@ def _jobs(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _level(text: str) -> int:
+    return _seed(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--format", choices=("csv", "json"), default="csv",
                     help="format of the gradebook written to --out and printed at the end "
                          "(default: csv, with a summary table)")
+    gr.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                    help="run each kernel in a bubblewrap sandbox: auto (if bwrap works here, "
+                         "else a loud warning), require (refuse without it), off")
+    gr.add_argument("--seed", type=_seed, default=None, metavar="N",
+                    help="base of the per-submission LRCOURSE_GRADE_SEED (default: random; "
+                         "the seeds are in the report either way)")
+    gr.add_argument("--student-level", type=_level, default=None, metavar="K",
+                    help="which path component names the student, counted up from the "
+                         "notebook: 0 its file name, 1 its folder, 2 the folder above, ... "
+                         "(default: guessed, see above)")
+    gr.add_argument("--memory", type=_jobs, default=None, metavar="MB",
+                    help="memory limit of each sandboxed kernel in MB (default: 3072)")
     gr.add_argument("--quiet", action="store_true",
                     help="no progress bar and no summary table")
     return parser
@@ -173,8 +208,11 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def cmd_grade(args, parser) -> int:
-    from .grading.grade import grade, load_solution
-    from .grading.report import json_document, output_paths, summary_table, write_reports
+    from .grading.grade import (duplicate_students, grade, load_solution, resolve_sandbox,
+                                student_names)
+    from .grading.report import (json_document, output_paths, report_path, summary_table,
+                                 write_reports)
+    from .grading.sandbox import Limits
 
     try:
         solution = load_solution(args.solution)
@@ -191,6 +229,29 @@ def cmd_grade(args, parser) -> int:
             if _inside(target, d.resolve()):
                 parser.error(f"--out {args.out!r} would put files inside the submission folder "
                              f"{str(d)!r}; write the gradebook somewhere else")
+    try:
+        resolve_sandbox(args.sandbox)
+    except RuntimeError as e:
+        parser.error(str(e))
+    seen, unique = set(), []
+    for s in submissions:                       # the same file given twice: graded once
+        key = os.path.realpath(s)
+        if key in seen:
+            print(f"warning: {s}: given twice, graded once", file=sys.stderr)
+            continue
+        seen.add(key)
+        unique.append(s)
+    submissions = unique
+    try:
+        students = student_names(submissions, solution.path.parent.name, args.student_level)
+    except ValueError as e:
+        parser.error(str(e))
+    clashes = duplicate_students(submissions, students)
+    if clashes:
+        listing = "\n".join(f"  {name}: " + ", ".join(paths) for name, paths in clashes.items())
+        parser.error("several submissions have the same student name (they would be merged):\n"
+                     f"{listing}\nuse --student-level to say which path component names the "
+                     "student, or rename the folders")
     missing = [s for s in submissions if not os.path.isfile(s)]
     for s in missing:
         print(f"warning: {s}: no such file (graded as unreadable)", file=sys.stderr)
@@ -198,9 +259,14 @@ def cmd_grade(args, parser) -> int:
         print(f"note: {gid} is a manually graded cell: not scored here", file=sys.stderr)
 
     progress = False if args.quiet else None
+    limits = Limits() if args.memory is None else Limits(memory_mb=args.memory)
     run = grade(solution, submissions, timeout=args.timeout,
-                notebook_timeout=args.notebook_timeout, jobs=args.jobs, progress=progress)
+                notebook_timeout=args.notebook_timeout, jobs=args.jobs, progress=progress,
+                sandbox=args.sandbox, seed=args.seed, students=students, limits=limits)
     write_reports(run, out, args.format)
+    for sub in run.submissions:
+        for note in sub.notes:
+            print(f"{sub.student}: {note}", file=sys.stderr)
 
     if args.format == "json":
         import json
@@ -208,8 +274,10 @@ def cmd_grade(args, parser) -> int:
     elif not args.quiet:
         print(summary_table(run))
         students = len({s.student for s in run.submissions})
-        print(f"\nwrote {_show(out)}, {_show(totals)} and {students} feedback "
-              f"file(s) in {_show(feedback)}/")
+        print(f"\nwrote {_show(out)}, {_show(totals)}, {_show(report_path(out))} and "
+              f"{students} feedback file(s) in {_show(feedback / run.solution.path.stem)}/")
+        if not run.sandbox:
+            print("WARNING: graded without a sandbox (see above)")
     return 0
 
 

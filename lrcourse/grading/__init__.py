@@ -3,7 +3,7 @@
 ``release``: turn ``solutions/NN_slug/NN_slug.ipynb`` into the student version
 ``exercises/NN_slug/NN_slug.ipynb`` exactly as nbgrader's ``generate_assignment`` would.
 
-``grade``: execute each submitted notebook in a fresh kernel with the solution's test
+``grade``: execute each submitted notebook in a fresh, sandboxed kernel with the solution's test
 cells (and hidden tests) restored, and score every graded test cell.
 
 Command line: ``python -m lrcourse release`` and ``python -m lrcourse grade`` (see

@@ -6,11 +6,15 @@ With ``--out grades.csv`` the files are::
                         submission,student,question,points,max_points,status
     grades_totals.csv   one row per student (for a learning-management system):
                         student,points,max_points,percent
-    feedback/<student>.md   per student: each question, points, status, what went wrong
+    grades_report.md    for the teacher: sandbox or not, each submission's seed
+                        (LRCOURSE_GRADE_SEED), tampering found, grader failures
+    feedback/<assignment>/<student>.md   per student: each question, points, status,
+                        what went wrong (the student's name kept as it is: unicode, spaces)
 
 Every file is written atomically (a temporary file in the same folder, then ``os.replace``)
 and only when its content changes; the content has no timestamps, so grading the same
-submissions again leaves the files byte-identical.
+submissions again leaves the files byte-identical (the report and the JSON gradebook hold
+the seeds: identical again with ``--seed``).
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from .grade import GradeRun
 from .release import write_if_changed
 
 __all__ = ["GRADE_COLUMNS", "TOTAL_COLUMNS", "grade_rows", "total_rows", "output_paths",
-           "write_reports", "summary_table", "json_document", "feedback_markdown"]
+           "write_reports", "summary_table", "json_document", "feedback_markdown",
+           "teacher_report", "report_path"]
 
 GRADE_COLUMNS = ("submission", "student", "question", "points", "max_points", "status")
 TOTAL_COLUMNS = ("student", "points", "max_points", "percent")
@@ -82,15 +87,27 @@ def _csv_text(columns, rows) -> str:
     return buf.getvalue()
 
 
+FEEDBACK_LIMIT = 100_000      # characters of feedback per student at most
+
+
 def output_paths(out) -> tuple[Path, Path, Path]:
-    """(gradebook, totals CSV, feedback folder) for ``--out``."""
+    """(gradebook, totals CSV, feedback folder) for ``--out``; feedback files go to
+    ``<feedback folder>/<assignment>/``."""
     out = v.path("out", out)
     return out, out.with_name(out.stem + "_totals.csv"), out.parent / "feedback"
 
 
+def report_path(out) -> Path:
+    """The teacher's report beside the gradebook."""
+    out = v.path("out", out)
+    return out.with_name(out.stem + "_report.md")
+
+
 def _safe_name(name: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
-    return safe or "student"
+    """A file name for a student: the name as it is (unicode, spaces), without path
+    separators, control characters or a leading dot."""
+    safe = re.sub(r"[/\\\x00-\x1f\x7f]+", "_", name).strip().lstrip(".")
+    return safe[:120] or "student"
 
 
 def _md(text: str) -> str:
@@ -113,11 +130,15 @@ def feedback_markdown(run: GradeRun, student: str) -> str:
             lines.append(f"| {_md(r.question)} | {num(r.points)} / {num(r.max_points)} "
                          f"| {r.status} | {_md(r.detail)} |")
         lines.append("")
+        if sum(len(x) for x in lines) > FEEDBACK_LIMIT:
+            lines.append("(feedback cut short: too long)")
+            break
     lines += ["Statuses: *passed*; *failed* (your code ran but the test found a wrong result); "
               "*error* (your code raised an error, or the answer is missing); *timeout* "
               f"(a cell ran longer than {num(run.timeout)} s and was stopped); *kernel died* "
               "(Python crashed or ran out of memory); *unreadable* (the file is not a "
-              "notebook). Run your notebook top to bottom (Restart & Run All) to check it.", ""]
+              "notebook); *tampered* (the code changed the grader's tools or read the tests' "
+              "internals: no points). Run your notebook top to bottom (Restart & Run All) to check it.", ""]
     return "\n".join(lines)
 
 
@@ -140,13 +161,34 @@ def json_document(run: GradeRun) -> dict:
     return {
         "assignment": run.solution.path.stem,
         "solution": str(run.solution.path),
+        "sandbox": run.sandbox,
         "timeout": run.timeout,
         "notebook_timeout": run.notebook_timeout,
         "questions": [{"question": q.grade_id, "max_points": _number(num(q.max_points))}
                       for q in run.solution.questions],
         "grades": grades,
         "totals": totals,
+        "submissions": [{"submission": s.submission, "student": s.student, "seed": s.seed,
+                         "notes": list(s.notes)} for s in run.submissions],
+        "notes": list(run.notes),
     }
+
+
+def teacher_report(run: GradeRun) -> str:
+    """What the teacher should know about a run: sandbox, seeds, tampering, failures."""
+    _run(run)
+    lines = [f"# Grading report: {run.solution.path.stem}", "",
+             f"Sandbox: {'bubblewrap (each kernel isolated)' if run.sandbox else 'NONE'}", ""]
+    lines += [f"- {n}" for n in run.notes]
+    tampered = [s for s in run.submissions if any(r.status == "tampered" for r in s.results)]
+    lines += ["", f"Tampering found in {len(tampered)} submission(s).", ""]
+    lines += ["| Student | Submission | Seed | Notes |", "| --- | --- | --- | --- |"]
+    for s in run.submissions:
+        notes = "<br>".join(_md(n) for n in s.notes) or ""
+        lines.append(f"| {_md(s.student)} | `{_md(s.submission)}` | {s.seed} | {notes} |")
+    lines += ["", "Reproduce a submission's hidden cases: run its kernel with "
+              "LRCOURSE_GRADE_SEED set to its seed.", ""]
+    return "\n".join(lines)
 
 
 def write_reports(run: GradeRun, out, fmt: str = "csv") -> list[Path]:
@@ -163,22 +205,25 @@ def write_reports(run: GradeRun, out, fmt: str = "csv") -> list[Path]:
         text = json.dumps(json_document(run), indent=1, ensure_ascii=False) + "\n"
     write_if_changed(out, text.encode("utf-8"))
     write_if_changed(totals, _csv_text(TOTAL_COLUMNS, total_rows(run)).encode("utf-8"))
-    written = [out, totals]
+    report = report_path(out)
+    write_if_changed(report, teacher_report(run).encode("utf-8"))
+    written = [out, totals, report]
     used: set[str] = set()
+    folder = feedback / _safe_name(run.solution.path.stem)
     for student in dict.fromkeys(s.student for s in run.submissions):
         name, k = _safe_name(student), 2
         base = name
-        while name in used:
+        while name.casefold() in used:
             name, k = f"{base}-{k}", k + 1
-        used.add(name)
-        path = feedback / f"{name}.md"
+        used.add(name.casefold())
+        path = folder / f"{name}.md"
         write_if_changed(path, feedback_markdown(run, student).encode("utf-8"))
         written.append(path)
     return written
 
 
 _SHORT = {"passed": "", "failed": "failed", "error": "error", "timeout": "timeout",
-          "kernel died": "died", "unreadable": "unreadable"}
+          "kernel died": "died", "unreadable": "unreadable", "tampered": "tampered"}
 
 
 def summary_table(run: GradeRun) -> str:
