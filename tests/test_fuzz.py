@@ -653,6 +653,24 @@ if curvature is not None:
              dict(lr="posK", method="reject", beta="unit_openK")),
     ]
 
+stability = optional_module("lrcourse.stability")
+if stability is not None:
+    SPECS += [
+        Spec("stability.sharpness_run", stability.sharpness_run,
+             lambda: dict(problem=problems.quadratic([2.0, 1.0]), optimizer=O.sgd(0.1), steps=3, every=1, x0=None,
+                          preconditioned=False, tol=1e-3, iters=5),
+             dict(problem="reject", optimizer="reject", steps="count", every="count", x0="tree?",
+                  preconditioned="flag", tol="frac", iters="count")),
+        Spec("stability.catapult", stability.catapult,
+             lambda: dict(lr_lambda0=[1.0, 3.0], width=4, steps=3, y=0.0, seed=0),
+             dict(lr_lambda0="nonneg[]", width="count", steps="count", y="real", seed="nat")),
+        Spec("stability.warmup_sweep", stability.warmup_sweep,
+             lambda: dict(problem=problems.parabola(), peaks=[0.1, 0.2], warmup=[0, 2], steps_after=3, target=None,
+                          track_peak=None, every=1),
+             dict(problem="reject", peaks="array", warmup="array", steps_after="count", target="real?",
+                  track_peak="pos?", every="count")),
+    ]
+
 # The checks of every assignment: each takes the learner's answers, and whatever the learner
 # hands in (nothing written yet, a wrong type, a function of the wrong arity, NaN), the check
 # must fail with AssertionError and a hint, never pass and never crash differently.
@@ -797,7 +815,7 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
                         "a record returned by a function of search, online or grading"),
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]
-    others += [curvature] if curvature is not None else []
+    others += [m for m in (curvature, stability) if m is not None]
     for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, *others):
         for name in module.__all__:
             obj = getattr(module, name)
