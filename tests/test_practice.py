@@ -116,10 +116,14 @@ def test_app_shows_the_chosen_run_and_marks_divergence(app):
     k = app.k
     assert app.lr == pytest.approx(app.lrs[k]) and abs(np.log(app.lr / 0.01)) < 0.9
     assert np.allclose(app.train_line.get_ydata(), r["history"].loss[:, k])
-    assert np.allclose(app.val_acc.get_ydata(), r["val_acc"][-1])
+    dead = r["history"].diverged
+    assert dead.any() and np.allclose(app.val_acc.get_ydata()[~dead], r["val_acc"][-1, ~dead])
+    assert np.isnan(app.val_acc.get_ydata()[dead]).all() and np.isnan(app.train_acc.get_ydata()[dead]).all()
+    assert np.allclose(app.dead.get_xdata(), app.lrs[dead])           # diverged rates: a cross, no accuracy
     app.controls["lr"].value = 3.0
     assert r["history"].diverged[app.k]
     assert "diverged at step" in app.status.value and len(app.cross.get_xdata()) == 1
+    assert "no meaningful accuracy" in app.status.value
 
 
 # ---------------------------------------------------------------- the checks of assignment 8
