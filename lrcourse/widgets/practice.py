@@ -124,7 +124,8 @@ class LRSweepApp(SliderApp):
 
     Left: training loss (every step) and validation loss (every ``every`` steps) of the chosen
     run; a red cross where it diverged. Right: final training and validation accuracy
-    against the rate, the chosen rate marked.
+    against the rate, the chosen rate marked; a diverged run has no accuracy worth showing
+    (its parameters are whatever they were when it blew up): a red cross at the bottom instead.
     """
 
     def __init__(self, model, val_model, lrs=None, steps=300, optimizers=None, every=10, lr=None, seed=0):
@@ -153,12 +154,14 @@ class LRSweepApp(SliderApp):
         ax.set_xlim(0, self.steps)
         ax.set_ylim(1e-4, 1e2)
         ax.set_xlabel("step")
+        ax.set_ylabel("loss")
         ax.set_title("loss: training (every step) and validation", fontsize=10)
         ax = self.ax_a
         ax.set_xscale("log")
         ax.set_xlim(self.lrs.min() / 1.5, self.lrs.max() * 1.5)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("learning rate")
+        ax.set_ylabel("accuracy")
         ax.set_title(f"accuracy after {self.steps} steps", fontsize=10)
         self.blit = BlitManager(self.fig.canvas)
         (self.train_line,) = self.ax_l.plot([], [], color="C0", lw=1, label="training")
@@ -169,9 +172,11 @@ class LRSweepApp(SliderApp):
         (self.val_acc,) = self.ax_a.plot(self.lrs, np.full(self.lrs.size, np.nan), "o-", color="C1", ms=3,
                                          label="validation")
         (self.marker,) = self.ax_a.plot([], [], "|", color="k", ms=200, mew=1)
+        (self.dead,) = self.ax_a.plot([], [], "x", color=DIVERGED_COLOR, ms=7, mew=2, label="diverged")
         self.ax_l.legend(fontsize=7, loc="lower left")
         self.ax_a.legend(fontsize=7, loc="lower left")
-        for artist in (self.train_line, self.val_line, self.cross, self.train_acc, self.val_acc, self.marker):
+        for artist in (self.train_line, self.val_line, self.cross, self.train_acc, self.val_acc, self.marker,
+                       self.dead):
             self.blit.add(artist)
 
     def update(self, lr, optimizer):
@@ -185,12 +190,17 @@ class LRSweepApp(SliderApp):
         val = r["val_loss"][:, k]
         self.val_line.set_data(r["steps"], np.where(np.isfinite(val), np.clip(val, lo, hi), np.nan))
         self.cross.set_data(*divergence_points(self.ax_l, h.diverged_at[k]))
-        self.train_acc.set_ydata(r["train_acc"][-1])
-        self.val_acc.set_ydata(r["val_acc"][-1])
+        dead = h.diverged_at >= 0
+        self.train_acc.set_ydata(np.where(dead, np.nan, r["train_acc"][-1]))
+        self.val_acc.set_ydata(np.where(dead, np.nan, r["val_acc"][-1]))
+        self.dead.set_data(self.lrs[dead], np.full(dead.sum(), 0.03))
         self.marker.set_data([self.lr], [0.5])
         diverged = h.diverged_at[k] >= 0
-        where = f"diverged at step {h.diverged_at[k]}" if diverged else f"final training loss {train[-1]:.3g}"
         color = DIVERGED_COLOR if diverged else "black"
-        self.status.value = (f"<span style='color:{color}'>{optimizer}, lr = {self.lr:.3g}: {where}; accuracy "
-                             f"training {r['train_acc'][-1, k]:.3f}, validation {r['val_acc'][-1, k]:.3f}</span>")
+        if diverged:
+            where = f"diverged at step {h.diverged_at[k]}; no meaningful accuracy"
+        else:
+            where = (f"final training loss {train[-1]:.3g}; accuracy training {r['train_acc'][-1, k]:.3f}, "
+                     f"validation {r['val_acc'][-1, k]:.3f}")
+        self.status.value = f"<span style='color:{color}'>{optimizer}, lr = {self.lr:.3g}: {where}</span>"
         return False
