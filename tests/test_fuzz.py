@@ -473,6 +473,10 @@ SPECS = [
     Spec("widgets.log_visible", W.log_visible, lambda: dict(y=np.array([1.0, -1.0, np.inf])),
          dict(y="array_any")),
     Spec("widgets.stepsize.describe", stepsize.describe, lambda: dict(lr=0.5, L=1.0), dict(lr="nonneg", L="real")),
+    Spec("widgets.stepsize.describe_run", stepsize.describe_run,
+         lambda: dict(lr=0.5, history=lrcourse.run(problems.pseudo_huber(), O.sgd(0.5), 5, progress=False),
+                      min_loss=0.0),
+         dict(lr="nonneg", history="reject", min_loss="real")),
     Spec("widgets.stepsize.StepSizeApp", stepsize.StepSizeApp,
          lambda: dict(problem=None, lr=0.3, lr_range=(0.01, 3.0), L=1.0, x0=1.0, steps=10),
          dict(problem="reject?", lr="pos", lr_range="reject", L="pos", x0="real", steps="count")),
@@ -811,7 +815,8 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
         "SliderApp": "abstract base of the apps",
         "fast_frames": "ipympl transport internals", "png_bytes": "ipympl transport internals",
         **dict.fromkeys(["RangeTest", "SearchResult", "Bracket", "HyperbandResult", "BayesResult", "LMSTheory",
-                         "LMSResult", "TDResult", "Solution", "SubmissionResult", "GradeRun"],
+                         "LMSResult", "TDResult", "Solution", "SubmissionResult", "GradeRun",
+                         "SharpnessRun", "Catapult", "WarmupSweep"],
                         "a record returned by a function of search, online or grading"),
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]

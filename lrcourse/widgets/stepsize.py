@@ -10,7 +10,7 @@ import numpy as np
 from .. import optimizers, problems, theory
 from .. import _validate as v
 from ..plots import DIVERGED_COLOR, clip_path, divergence_points, mark_divergence
-from ..training import run
+from ..training import History, run
 from . import BlitManager, SliderApp, float_slider, log_slider, new_figure
 
 __all__ = ["StepSizeApp", "describe", "describe_run"]
@@ -30,7 +30,10 @@ def describe_run(lr, history, min_loss=0.0):
     """One line saying what a run of GD on a non-quadratic 1-D function did (its own outcome, not a
     parabola's regime: the curvature at the minimum does not decide it)."""
     lr = v.number("lr", lr, 0)
-    x, gap = history.params[:, 0], history.loss - min_loss
+    if not isinstance(history, History) or history.params is None or np.ndim(history.params) != 2:
+        raise TypeError(f"history must be the History of one run of a 1-D problem (lrcourse.run), "
+                        f"got {type(history).__name__}")
+    x, gap = history.params[:, 0], history.loss - v.number("min_loss", min_loss)
     if history.diverged:
         return f"lr = {lr:.4g}: diverged at step {history.diverged_at}"
     if abs(x[-1]) > 1e-6 and abs(x[-1] + x[-2]) <= 1e-6 * abs(x[-1]):
