@@ -152,3 +152,81 @@ def insert_after(nb, grade_id, *cells) -> nbformat.NotebookNode:
     k = grade_ids(nb).index(grade_id) + 1
     nb.cells[k:k] = list(cells)
     return nb
+
+
+# --------------------------------------------------------------------------- attack fixture
+ATTACK = "08_attack_target"
+
+ATTACK_ANSWER_STEP = '''def gd_step(x, g, lr):
+    ### BEGIN SOLUTION
+    return x - lr * g
+    ### END SOLUTION'''
+
+ATTACK_TEST_STEP = '''import numpy as np
+assert np.allclose(gd_step(np.array([1.0, 2.0]), np.array([0.5, -1.0]), 0.1), [0.95, 2.1]), \\
+    "gd_step should return x - lr * g"
+### BEGIN HIDDEN TESTS
+expected = 3.0 - 0.25 * 4.0
+assert np.isclose(gd_step(3.0, 4.0, 0.25), expected), "gd_step is wrong on plain numbers"
+### END HIDDEN TESTS'''
+
+ATTACK_ANSWER_RATE = '''def largest_stable_lr(L):
+    ### BEGIN SOLUTION
+    return 2.0 / L
+    ### END SOLUTION'''
+
+ATTACK_TEST_RATE = '''import lrcourse.checks as checks
+checks.expect(abs(largest_stable_lr(4.0) - 0.5) < 1e-12, "largest_stable_lr(4) is not the threshold")'''
+
+ATTACK_ANSWER_TOTAL = "total = float(sum(NUMBERS))"
+
+ATTACK_TEST_TOTAL = '''assert total is not None, "set total"
+### BEGIN HIDDEN TESTS
+assert total == 10.0
+### END HIDDEN TESTS'''
+
+ATTACK_CORRECT = {"answer_step": "def gd_step(x, g, lr):\n    return x - lr * g",
+                  "answer_rate": "def largest_stable_lr(L):\n    return 2 / L",
+                  "answer_total": "total = float(sum(NUMBERS))"}
+
+
+def attack_solution_notebook() -> nbformat.NotebookNode:
+    """A tiny assignment for the attack tests: numpy comparisons (with a hidden expected
+    value), a call into lrcourse.checks, and a hidden assert without a message."""
+    nb = new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                  "name": "python3"}, "language_info": {"name": "python"}}
+    nb.cells = [
+        cell("markdown", "# Attack target"),
+        cell("code", SETUP, grade_id="setup", locked=True),
+        cell("markdown", "**Q1.** `gd_step`"),
+        cell("code", ATTACK_ANSWER_STEP, grade_id="answer_step", solution=True),
+        cell("code", ATTACK_TEST_STEP, grade_id="test_step", grade=True, points=2),
+        cell("markdown", "**Q2.** `largest_stable_lr`"),
+        cell("code", ATTACK_ANSWER_RATE, grade_id="answer_rate", solution=True),
+        cell("code", ATTACK_TEST_RATE, grade_id="test_rate", grade=True, points=3),
+        cell("markdown", "**Q3.** `total`"),
+        cell("code", ATTACK_ANSWER_TOTAL, grade_id="answer_total", solution=True),
+        cell("code", ATTACK_TEST_TOTAL, grade_id="test_total", grade=True, points=1),
+    ]
+    return nb
+
+
+def write_attack_assignment(root) -> Path:
+    folder = Path(root) / "solutions" / ATTACK
+    write_notebook(attack_solution_notebook(), folder / f"{ATTACK}.ipynb")
+    (folder / "numbers.txt").write_text(DATA)
+    return folder
+
+
+def attack_notebook(**changes) -> nbformat.NotebookNode:
+    """The attack assignment's exercise with the correct answers, then ``changes``
+    (grade_id -> source) applied."""
+    from lrcourse.grading.release import release_notebook
+    nb = release_notebook(attack_solution_notebook())
+    sources = dict(ATTACK_CORRECT, **changes)
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in sources:
+            c.source = sources[gid]
+    return nb

@@ -167,7 +167,8 @@ def read_submission(path) -> tuple[nbformat.NotebookNode | None, str]:
     if not isinstance(obj, dict) or not isinstance(obj.get("nbformat"), int):
         return None, "JSON but not a Jupyter notebook (no 'nbformat' field)"
     try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        # v3 (and older v4.x) are converted; v3's node class is not nbformat's: rebuild
+        nb = nbformat.from_dict(nbformat.reads(text, as_version=4, capture_validation_error={}))
         cells = nb.get("cells")
         if not isinstance(cells, list):
             raise ValueError("no list of cells")
@@ -579,10 +580,11 @@ class _Kernel:
         if r.kind in ("timeout", "died", "exit", "stalled"):
             return r
         found = self.verdicts.pop(nonce, [])
-        if len(found) != 1:
-            return Outcome("error", "the test did not report its result (the kernel was "
-                                    "tampered with?)",
-                           [] if not found else ["more than one verdict for one test"])
+        if len(found) != 1:     # run_test always reports once, unless something stopped it
+            return Outcome("error", "the test did not report its result",
+                           ["the test's verdict never arrived: the kernel's machinery was "
+                            "changed (input transformers, run_test replaced, ...)"] if not found
+                           else ["more than one verdict for one test"])
         ok, message, tamper = found[0]
         if ok:
             return Outcome("ok", "", tamper)

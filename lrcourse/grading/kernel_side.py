@@ -299,16 +299,18 @@ def _make_hook(fd, protected, roots):
 _RUNNER = '''
 def run_test(nonce, name, source, *, _compile=compile, _exec=exec, _write=WRITE, _fd=FD,
              _digest=DIGEST, _repr=repr, _s=str.__str__, _type=type, _check=CHECK, _ns=NS,
-             _base=BaseException, _len=len, _tuple=tuple, _encode=str.encode):
+             _base=BaseException, _len=len, _tuple=tuple, _encode=str.encode, _dict=dict,
+             _module=type(sys), _callable=callable):
     tampered = []
     try:
         tampered = _check("before the test")
     except _base as e:
         tampered = ["the integrity check itself failed"]
     ok, message = False, ""
+    scope = _dict(_ns)                # the test's own values stay out of the student's reach
     try:
         code = _compile(source, "<lrcourse-test " + name + ">", "exec", 0, True, 0)
-        _exec(code, _ns)
+        _exec(code, scope)
         ok = True
     except _base as e:
         try:
@@ -317,6 +319,12 @@ def run_test(nonce, name, source, *, _compile=compile, _exec=exec, _write=WRITE,
             message = kind + (": " + text if text else "")
         except _base:
             message = "an error that cannot be shown"
+    try:
+        for k, v in scope.items():    # imports and helpers the next tests may use
+            if k not in _ns and (_type(v) is _module or _callable(v)):
+                _ns[k] = v
+    except _base:
+        pass
     try:
         tampered = tampered + _check("during the test")
     except _base:
@@ -369,6 +377,7 @@ def install(fd: int, roots) -> None:
     source = source.replace("KEY", repr(bytes.fromhex(key)))
     glob = {f"__{n.lower()}__": v for n, v in scope.items() if n != "KEY"}
     glob["__builtins__"] = __builtins__
+    glob["sys"] = sys
     exec(compile(source, __file__, "exec"), glob)
     run_test = glob.pop("run_test")
     for n in list(glob):
