@@ -1,8 +1,11 @@
-"""Optimizers in numpy: SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW and AMSGrad.
+"""Optimizers in numpy: SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW, AMSGrad, NAdam,
+RAdam, Adamax and Adadelta.
 
 Each one follows PyTorch's algorithm (``torch.optim``, version 2.x) operation by operation,
 with the same argument names and defaults, so a run here matches ``torch.optim`` in float64
-up to rounding (the tests compare them).
+up to rounding (the tests compare them). Every optimizer takes torch's keyword-only
+``maximize=False``: with ``maximize=True`` it climbs, stepping along +g instead of -g (torch
+negates the gradient first, before weight decay).
 
 Usage::
 
@@ -36,7 +39,9 @@ layer).
     state[buffer]        one array per parameter array (same structure and shapes as params)
                          under torch's names: "momentum_buffer" (sgd and rmsprop with momentum),
                          "sum" (adagrad), "square_avg" and "grad_avg" (rmsprop, centered),
-                         "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (adam/adamw, amsgrad).
+                         "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (adam/adamw, amsgrad,
+                         nadam, radam), "mu_product" (nadam), "exp_inf" (adamax),
+                         "acc_delta" (adadelta).
                          ``opt.buffers`` lists the buffers an optimizer keeps.
 
 **Effective learning rates.** The adaptive optimizers have ``effective_lr(state)``: the
@@ -54,7 +59,8 @@ import numpy as np
 
 from lrcourse._validate import flag, hyper, integer
 
-__all__ = ["sgd", "adagrad", "rmsprop", "adam", "adamw", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
+__all__ = ["sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adamax", "adadelta", "Optimizer",
+           "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Adadelta"]
 
 
 # ----------------------------------------------------------------------------- params trees
@@ -136,6 +142,19 @@ def _column(value, ndim):
     return value
 
 
+def _pow(base, exponent):
+    """``base ** exponent`` by Python's pow, element by element for (K, 1, ...) columns.
+
+    torch computes these scalars (beta^t, ...) with Python floats; numpy's vectorised pow may
+    differ from them by an ulp, and RAdam's rho_t, a difference of nearly equal numbers,
+    amplifies that a thousandfold. So K settings at once and one setting alone use the same pow.
+    """
+    if not isinstance(base, np.ndarray) and not isinstance(exponent, np.ndarray):
+        return base**exponent
+    b, e = np.broadcast_arrays(base, exponent)
+    return np.array([x**y for x, y in zip(b.ravel().tolist(), e.ravel().tolist())]).reshape(b.shape)
+
+
 def _fmt(value):
     if isinstance(value, np.ndarray):
         shown = [f"{v:g}" for v in value[:2]] + ["..."] + [f"{value[-1]:g}"] if value.size > 4 else [f"{v:g}" for v in value]
@@ -174,6 +193,8 @@ class Optimizer:
 
     name = "optimizer"
     _signature: tuple = ("lr",)  # constructor arguments, for repr
+    _shown_if_set: tuple = ("maximize",)  # keyword-only flags, in the repr only when True
+    maximize = False
     _display = {"beta1": "betas[0]", "beta2": "betas[1]"}
 
     def _setup(self, lr, **numeric):
@@ -204,8 +225,9 @@ class Optimizer:
         return ()
 
     def __repr__(self):
-        args = ", ".join(f"{key}={_fmt(getattr(self, key))}" for key in self._signature)
-        return f"{self.name}({args})"
+        args = [f"{key}={_fmt(getattr(self, key))}" for key in self._signature]
+        args += [f"{key}=True" for key in self._shown_if_set if getattr(self, key)]
+        return f"{self.name}({', '.join(args)})"
 
     # -- learning rate
     def lr_at(self, k):
@@ -313,19 +335,21 @@ class SGD(Optimizer):
 
     ``torch.optim.SGD``'s algorithm, with p the parameters, g the gradient, b the buffer::
 
+        g <- -g                                                 (maximize only)
         g <- g + weight_decay * p                               (L2 penalty)
         b <- g  on the first step,  else  b <- momentum * b + (1 - dampening) * g
         g <- g + momentum * b   (nesterov)   or   g <- b        (only if momentum != 0)
         p <- p - lr * g
 
     Torch's convention puts lr *outside* the buffer: on a flat slope the step grows to
-    lr / (1 - momentum) * g (the effective rate of lesson 5).
+    lr / (1 - momentum) * g (the effective rate of lesson 5). The default ``lr=0.001`` is torch's.
     """
 
     name = "sgd"
     _signature = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
-    def __init__(self, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, maximize=False):
+        self.maximize = flag("maximize", maximize)
         self.momentum = momentum = _frozen(hyper("momentum", momentum, 0, 1, high_open=True))
         self.dampening = dampening = _frozen(hyper("dampening", dampening, 0, 1))
         self.weight_decay = weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
@@ -334,18 +358,23 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True requires momentum > 0 and dampening == 0 (as in torch), "
                              f"got momentum={_fmt(momentum)}, dampening={_fmt(dampening)}")
         self._setup(lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
+        self._damped = bool(np.any(dampening != 0))  # else (1 - dampening) * g is g: skip the product
+        self._some_without_momentum = bool(np.any(momentum == 0))  # else no np.where below
 
     def _buffer_names(self):
         return ("momentum_buffer",) if np.any(self.momentum != 0) else ()
 
     def _update(self, p, g, s, k, h):
+        g = -g if self.maximize else g
         if self._decays:
             g = g + h.weight_decay * p
         if self.buffers:
-            b = g.copy() if k == 0 else h.momentum * s["momentum_buffer"] + (1 - h.dampening) * g
+            damped = (1 - h.dampening) * g if self._damped else g
+            b = g.copy() if k == 0 else h.momentum * s["momentum_buffer"] + damped
             s = {"momentum_buffer": b}
             d = g + h.momentum * b if self.nesterov else b
-            g = np.where(h.momentum != 0, d, g)  # settings with momentum 0 skip the buffer, as in torch
+            # settings with momentum 0 skip the buffer, as in torch
+            g = np.where(h.momentum != 0, d, g) if self._some_without_momentum else d
         return p - h.lr * g, s
 
 
@@ -356,6 +385,7 @@ class Adagrad(Optimizer):
     ``torch.optim.Adagrad``'s algorithm, k = 0, 1, ... the step, G the accumulated sum
     (starting at ``initial_accumulator_value``)::
 
+        g   <- -g                                       (maximize only)
         g   <- g + weight_decay * p
         clr  = lr / (1 + k * lr_decay)
         G   <- G + g^2
@@ -367,7 +397,9 @@ class Adagrad(Optimizer):
     name = "adagrad"
     _signature = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
-    def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *,
+                 maximize=False):
+        self.maximize = flag("maximize", maximize)
         self.lr_decay = _frozen(hyper("lr_decay", lr_decay, 0))
         self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
         self.initial_accumulator_value = _frozen(hyper("initial_accumulator_value", initial_accumulator_value, 0))
@@ -382,6 +414,7 @@ class Adagrad(Optimizer):
         return np.zeros_like(p) + _column(self.initial_accumulator_value, p.ndim)
 
     def _update(self, p, g, s, k, h):
+        g = -g if self.maximize else g
         if self._decays:
             g = g + h.weight_decay * p
         clr = h.lr / (1 + k * h.lr_decay)
@@ -406,6 +439,7 @@ class RMSprop(Optimizer):
 
     ``torch.optim.RMSprop``'s algorithm, v the average of g^2, gbar the average of g::
 
+        g    <- -g                                              (maximize only)
         g    <- g + weight_decay * p
         v    <- alpha * v + (1 - alpha) * g^2
         gbar <- gbar + (1 - alpha) * (g - gbar)                 (centered only)
@@ -419,7 +453,9 @@ class RMSprop(Optimizer):
     name = "rmsprop"
     _signature = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
 
-    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
+                 maximize=False):
+        self.maximize = flag("maximize", maximize)
         self.alpha = _frozen(hyper("alpha", alpha, 0, 1))
         self.eps = _frozen(hyper("eps", eps, 0))
         self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
@@ -436,6 +472,7 @@ class RMSprop(Optimizer):
         return names
 
     def _update(self, p, g, s, k, h):
+        g = -g if self.maximize else g
         if self._decays:
             g = g + h.weight_decay * p
         new = {"square_avg": h.alpha * s["square_avg"] + (1 - h.alpha) * (g * g)}
@@ -462,12 +499,43 @@ class RMSprop(Optimizer):
 
 
 # ----------------------------------------------------------------------------- Adam / AdamW
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """What Adam, AdamW, NAdam, RAdam and Adamax share: betas, eps, weight decay (an L2 term in
+    the gradient, or decoupled as AdamW's) and maximize, checked and applied as torch does."""
+
+    decoupled_weight_decay = False
+
+    def _moments_setup(self, lr, betas, eps, weight_decay, maximize, decoupled_weight_decay=False, **numeric):
+        self.maximize = flag("maximize", maximize)
+        self.decoupled_weight_decay = flag("decoupled_weight_decay", decoupled_weight_decay)
+        self.betas = _check_betas(betas)
+        self.eps = _frozen(hyper("eps", eps, 0))
+        self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
+        numeric = {key: _frozen(value) for key, value in numeric.items()}
+        for key, value in numeric.items():
+            setattr(self, key, value)
+        self._setup(lr, beta1=self.betas[0], beta2=self.betas[1], eps=self.eps, weight_decay=self.weight_decay,
+                    **numeric)
+
+    def _gradient(self, p, g, h):
+        """torch's first lines: g <- -g (maximize); then g <- g + weight_decay * p, or with
+        decoupled_weight_decay p <- p * (1 - lr * weight_decay). Returns (p, g)."""
+        g = -g if self.maximize else g
+        if self._decays and self.decoupled_weight_decay:
+            return p * (1 - h.lr * h.weight_decay), g
+        if self._decays:
+            return p, g + h.weight_decay * p
+        return p, g
+
+
+class Adam(_Moments):
     """Adam (and AMSGrad with ``amsgrad=True``), with L2 ``weight_decay`` added to the gradient.
 
     ``torch.optim.Adam``'s algorithm, t = k + 1 = 1, 2, ... the step::
 
-        g   <- g + weight_decay * p                     (Adam; AdamW decays p instead)
+        g   <- -g                                       (maximize only)
+        g   <- g + weight_decay * p                     (L2; with decoupled_weight_decay=True, as
+                                                         AdamW: p <- p * (1 - lr * weight_decay))
         m   <- beta1 * m + (1 - beta1) * g
         v   <- beta2 * v + (1 - beta2) * g^2
         vmax <- max(vmax, v);  use vmax for v           (amsgrad)
@@ -480,31 +548,26 @@ class Adam(Optimizer):
 
     name = "adam"
     _signature = ("lr", "betas", "eps", "weight_decay", "amsgrad")
-    _decoupled = False
+    _shown_if_set = ("maximize", "decoupled_weight_decay")
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        self.betas = _check_betas(betas)
-        self.eps = _frozen(hyper("eps", eps, 0))
-        self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False):
         self.amsgrad = flag("amsgrad", amsgrad)
-        self._setup(lr, beta1=self.betas[0], beta2=self.betas[1], eps=self.eps, weight_decay=self.weight_decay)
+        self._moments_setup(lr, betas, eps, weight_decay, maximize, decoupled_weight_decay)
 
     def _buffer_names(self):
         return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
 
     def _update(self, p, g, s, k, h):
         t = k + 1  # torch counts steps from 1
-        if self._decoupled:
-            p = p * (1 - h.lr * h.weight_decay)  # AdamW: decay the weights themselves
-        elif self._decays:
-            g = g + h.weight_decay * p  # Adam: L2 penalty in the gradient
+        p, g = self._gradient(p, g, h)  # maximize, then weight decay: L2 (Adam) or decoupled (AdamW)
         m = h.beta1 * s["exp_avg"] + (1 - h.beta1) * g
         v = h.beta2 * s["exp_avg_sq"] + (1 - h.beta2) * (g * g)
         new = {"exp_avg": m, "exp_avg_sq": v}
         if self.amsgrad:
             v = new["max_exp_avg_sq"] = np.maximum(s["max_exp_avg_sq"], v)
-        step_size = h.lr / (1 - h.beta1**t)
-        den = np.sqrt(v) / np.sqrt(1 - h.beta2**t) + h.eps
+        step_size = h.lr / (1 - _pow(h.beta1, t))
+        den = np.sqrt(v) / np.sqrt(1 - _pow(h.beta2, t)) + h.eps
         return p - step_size * (m / den), new
 
     def effective_lr(self, state):
@@ -515,7 +578,7 @@ class Adam(Optimizer):
         """
         v_name = "max_exp_avg_sq" if self.amsgrad else "exp_avg_sq"
         return self._per_coordinate(
-            state, lambda h, t, v: h.lr / (np.sqrt(v) / np.sqrt(1 - h.beta2**t) + h.eps), v_name)
+            state, lambda h, t, v: h.lr / (np.sqrt(v) / np.sqrt(1 - _pow(h.beta2, t)) + h.eps), v_name)
 
 
 class AdamW(Adam):
@@ -523,10 +586,183 @@ class AdamW(Adam):
     Adam step (the gradient is left alone), as in ``torch.optim.AdamW``. See ``Adam``."""
 
     name = "adamw"
-    _decoupled = True
+    _shown_if_set = ("maximize",)
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
-        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False, *, maximize=False):
+        super().__init__(lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
+
+
+# ----------------------------------------------------------------------------- NAdam
+class NAdam(_Moments):
+    """NAdam: Adam with Nesterov momentum, and a momentum that warms up (Dozat 2016,
+    "Incorporating Nesterov Momentum into Adam").
+
+    ``torch.optim.NAdam``'s algorithm, t = k + 1 = 1, 2, ... the step, P the product of the
+    momenta so far (buffer ``mu_product``, starting at 1)::
+
+        g    <- -g                                      (maximize only)
+        g    <- g + weight_decay * p                    (or, decoupled_weight_decay=True:
+                                                         p <- p * (1 - lr * weight_decay))
+        mu_t  = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))        (and mu_{t+1} alike)
+        P    <- P * mu_t
+        m    <- beta1 * m + (1 - beta1) * g
+        v    <- beta2 * v + (1 - beta2) * g^2
+        den   = sqrt(v / (1 - beta2^t)) + eps
+        p    <- p - lr * (1 - mu_t) / (1 - P) * g / den
+                  - lr * mu_{t+1} / (1 - P * mu_{t+1}) * m / den
+
+    torch keeps ``mu_product`` in the default dtype (float32 unless
+    ``torch.set_default_dtype(torch.float64)``); here it is float64, like everything else.
+    """
+
+    name = "nadam"
+    _signature = ("lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay")
+
+    def __init__(self, lr=0.002, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, maximize=False):
+        self._moments_setup(lr, betas, eps, weight_decay, maximize, decoupled_weight_decay,
+                            momentum_decay=hyper("momentum_decay", momentum_decay, 0))
+
+    def _buffer_names(self):
+        return ("mu_product", "exp_avg", "exp_avg_sq")
+
+    def _initial_buffer(self, buffer, p):
+        return np.ones_like(p) if buffer == "mu_product" else np.zeros_like(p)
+
+    def _update(self, p, g, s, k, h):
+        t = k + 1
+        p, g = self._gradient(p, g, h)
+        mu = h.beta1 * (1.0 - 0.5 * _pow(0.96, t * h.momentum_decay))
+        mu_next = h.beta1 * (1.0 - 0.5 * _pow(0.96, (t + 1) * h.momentum_decay))
+        P = s["mu_product"] * mu
+        m = h.beta1 * s["exp_avg"] + (1 - h.beta1) * g
+        v = h.beta2 * s["exp_avg_sq"] + (1 - h.beta2) * (g * g)
+        den = np.sqrt(v / (1 - _pow(h.beta2, t))) + h.eps
+        p = p + (-h.lr * (1.0 - mu) / (1.0 - P)) * (g / den)
+        p = p + (-h.lr * mu_next / (1.0 - P * mu_next)) * (m / den)
+        return p, {"mu_product": P, "exp_avg": m, "exp_avg_sq": v}
+
+
+# ----------------------------------------------------------------------------- RAdam
+class RAdam(_Moments):
+    """RAdam: Adam whose adaptive step is switched on only once the variance of v can be
+    estimated, and then rectified (Liu et al. 2020, "On the Variance of the Adaptive Learning
+    Rate and Beyond"); before that it is SGD with momentum.
+
+    ``torch.optim.RAdam``'s algorithm, t = k + 1 = 1, 2, ... the step::
+
+        g    <- -g                                      (maximize only)
+        g    <- g + weight_decay * p                    (or, decoupled_weight_decay=True:
+                                                         p <- p * (1 - lr * weight_decay))
+        m    <- beta1 * m + (1 - beta1) * g
+        v    <- beta2 * v + (1 - beta2) * g^2
+        m_hat = m / (1 - beta1^t)
+        rho_inf = 2 / (1 - beta2) - 1,   rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+        if rho_t > 5:
+            r  = sqrt((rho_t - 4) (rho_t - 2) rho_inf / ((rho_inf - 4) (rho_inf - 2) rho_t))
+            p <- p - lr * m_hat * sqrt(1 - beta2^t) / (sqrt(v) + eps) * r
+        else:
+            p <- p - lr * m_hat
+
+    With the default beta2 = 0.999 the first five steps are plain momentum steps.
+    """
+
+    name = "radam"
+    _signature = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, *,
+                 maximize=False):
+        self._moments_setup(lr, betas, eps, weight_decay, maximize, decoupled_weight_decay)
+
+    def _buffer_names(self):
+        return ("exp_avg", "exp_avg_sq")
+
+    def _update(self, p, g, s, k, h):
+        t = k + 1
+        p, g = self._gradient(p, g, h)
+        m = h.beta1 * s["exp_avg"] + (1 - h.beta1) * g
+        v = h.beta2 * s["exp_avg_sq"] + (1 - h.beta2) * (g * g)
+        m_hat = m / (1 - _pow(h.beta1, t))
+        bias2 = 1 - _pow(h.beta2, t)
+        rho_inf = 2 / (1 - h.beta2) - 1
+        rho_t = rho_inf - 2 * t * _pow(h.beta2, t) / bias2
+        rectified = rho_t > 5.0  # (np.divide: where not rectified the ratio may be 0 / 0, unused)
+        ratio = np.divide((rho_t - 4) * (rho_t - 2) * rho_inf, (rho_inf - 4) * (rho_inf - 2) * rho_t)
+        r = _pow(np.where(rectified, ratio, 1.0), 0.5)
+        adaptive = m_hat * h.lr * (_pow(bias2, 0.5) / (np.sqrt(v) + h.eps)) * r
+        return p - np.where(rectified, adaptive, m_hat * h.lr), {"exp_avg": m, "exp_avg_sq": v}
+
+
+# ----------------------------------------------------------------------------- Adamax
+class Adamax(_Moments):
+    """Adamax: Adam with the infinity norm in place of the root mean square (Kingma & Ba 2015,
+    "Adam: A Method for Stochastic Optimization", section 7).
+
+    ``torch.optim.Adamax``'s algorithm, t = k + 1 = 1, 2, ... the step, u the decaying maximum::
+
+        g <- -g                                         (maximize only)
+        g <- g + weight_decay * p
+        m <- beta1 * m + (1 - beta1) * g
+        u <- max(beta2 * u, |g| + eps)
+        p <- p - lr / (1 - beta1^t) * m / u
+    """
+
+    name = "adamax"
+    _signature = ("lr", "betas", "eps", "weight_decay")
+
+    def __init__(self, lr=0.002, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
+        self._moments_setup(lr, betas, eps, weight_decay, maximize)
+
+    def _buffer_names(self):
+        return ("exp_avg", "exp_inf")
+
+    def _update(self, p, g, s, k, h):
+        t = k + 1
+        p, g = self._gradient(p, g, h)  # maximize, then the L2 term
+        m = h.beta1 * s["exp_avg"] + (1 - h.beta1) * g
+        u = np.maximum(h.beta2 * s["exp_inf"], np.abs(g) + h.eps)
+        clr = h.lr / (1 - _pow(h.beta1, t))
+        return p - clr * (m / u), {"exp_avg": m, "exp_inf": u}
+
+
+# ----------------------------------------------------------------------------- Adadelta
+class Adadelta(Optimizer):
+    """Adadelta: the step is rescaled by the RMS of past steps over the RMS of past gradients,
+    so its units match the parameters' (Zeiler 2012, "ADADELTA: An Adaptive Learning Rate Method").
+
+    ``torch.optim.Adadelta``'s algorithm, v the average of g^2, u the average of squared steps::
+
+        g     <- -g                                     (maximize only)
+        g     <- g + weight_decay * p
+        v     <- rho * v + (1 - rho) * g^2
+        delta  = sqrt(u + eps) / sqrt(v + eps) * g
+        u     <- rho * u + (1 - rho) * delta^2
+        p     <- p - lr * delta
+
+    torch's default ``lr=1.0`` is the method as published; lr only scales delta.
+    """
+
+    name = "adadelta"
+    _signature = ("lr", "rho", "eps", "weight_decay")
+
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
+        self.maximize = flag("maximize", maximize)
+        self.rho = _frozen(hyper("rho", rho, 0, 1))
+        self.eps = _frozen(hyper("eps", eps, 0))
+        self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
+        self._setup(lr, rho=self.rho, eps=self.eps, weight_decay=self.weight_decay)
+
+    def _buffer_names(self):
+        return ("square_avg", "acc_delta")
+
+    def _update(self, p, g, s, k, h):
+        g = -g if self.maximize else g
+        if self._decays:
+            g = g + h.weight_decay * p
+        v = h.rho * s["square_avg"] + (1 - h.rho) * (g * g)
+        delta = np.sqrt(s["acc_delta"] + h.eps) / np.sqrt(v + h.eps) * g
+        u = h.rho * s["acc_delta"] + (1 - h.rho) * (delta * delta)
+        return p - h.lr * delta, {"square_avg": v, "acc_delta": u}
 
 
 # The public constructors, named like the lessons write them.
@@ -535,3 +771,7 @@ adagrad = Adagrad
 rmsprop = RMSprop
 adam = Adam
 adamw = AdamW
+nadam = NAdam
+radam = RAdam
+adamax = Adamax
+adadelta = Adadelta

@@ -5,8 +5,15 @@ float; ``s(np.arange(T))`` (any int array) gives a float64 array of the same sha
 closed form. ``s(t)`` equals what the PyTorch scheduler named in each docstring reports
 from ``get_last_lr()`` after ``t`` calls of ``scheduler.step()``, so an optimizer's k-th
 step (k = 0, 1, ...) uses ``s(k)``.
+
+Two schedules have no closed form, as in torch: ``multiplicative`` (a running product of
+factors) and ``chained`` when it holds a schedule that torch updates recursively. They compute
+their rates step by step, once (a table that grows as later steps are asked for), up to
+``MAX_RECURSIVE_STEP``.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -15,10 +22,11 @@ from . import _validate as v
 __all__ = [
     "Schedule", "constant", "step", "multistep", "exponential", "linear", "polynomial",
     "cosine", "cosine_warm_restarts", "cyclic", "one_cycle", "warmup", "sequential", "wsd",
-    "ReduceLROnPlateau",
+    "ReduceLROnPlateau", "constant_lr", "lambda_lr", "multiplicative", "chained",
 ]
 
 MAX_STEP = 2**53  # steps are exact integers in float64 up to here
+MAX_RECURSIVE_STEP = 10**7  # schedules computed step by step keep a table of this many rates at most
 
 
 def _steps(t):
@@ -49,6 +57,21 @@ def _milestones(name, milestones, sort_check=False):
     if sort_check and any(a > b for a, b in zip(ms, ms[1:])):
         raise ValueError(f"{name} must be non-decreasing, got {list(ms)}")
     return ms
+
+
+def _call(name, fn, x, low=None):
+    """``fn(x)`` for a Python int ``x`` (as torch calls it), checked to be a number >= low."""
+    value = fn(int(x))
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(())
+    return v.number(f"{name}({int(x)})", value, low)
+
+
+def _call_each(name, fn, xs, low=None):
+    """``fn`` at every value of the int array ``xs`` (called once per distinct value), as floats."""
+    values, where = np.unique(xs, return_inverse=True)
+    out = np.array([_call(name, fn, x, low) for x in values], dtype=np.float64)
+    return out[where.reshape(xs.shape)]
 
 
 def _is_schedule(name, s):
@@ -85,12 +108,61 @@ class Schedule:
     def _lr(self, t):
         raise NotImplementedError
 
+    # How torch updates the rate when its scheduler is chained (see ``chained``): ``_torch_step(t,
+    # lr)`` is torch's ``get_lr()`` at ``last_epoch = t`` (t = 0: the step made at construction)
+    # when the optimizer's rate is ``lr`` now. None: torch's scheduler cannot be chained like this.
+    _torch_step = None
+
     def __repr__(self):
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._args)
         return f"{type(self).__name__}({args})"
 
 
-class constant(Schedule):
+class _Factor(Schedule):
+    """A schedule ``s(t) = lr * factor(t)`` whose torch scheduler multiplies the optimizer's rate
+    by factor(t) / factor(t - 1) at each step: chained, such factors multiply."""
+
+    def _lr(self, t):
+        return self.lr * self._factor(t)
+
+    def _factor(self, t):
+        raise NotImplementedError
+
+
+class _Recursive(Schedule):
+    """A schedule computed step by step, ``lr_t = _next(t, lr_{t-1})``, as torch does; the rates
+    are kept in a table that grows as later steps are asked for."""
+
+    _table = np.zeros(0)  # rates of steps 0 .. _known - 1 (room to grow beyond)
+    _known = 0
+
+    def _next(self, t, lr):
+        raise NotImplementedError
+
+    def _lr(self, t):
+        if t.size == 0:
+            return np.zeros(0)
+        last = int(t.max())
+        if last >= MAX_RECURSIVE_STEP:
+            raise ValueError(f"t must be < {MAX_RECURSIVE_STEP} for {type(self).__name__}: its rates are "
+                             f"computed step by step (as torch does), got {last}")
+        if last >= self._known:
+            self._extend(last + 1)
+        return self._table[t]
+
+    def _extend(self, T):
+        """Compute the rates up to step T - 1 (the table doubles when full: one step at a time is cheap)."""
+        table = self._table
+        if T > table.size:
+            table = np.concatenate([table[: self._known], np.empty(max(T, 2 * table.size) - self._known)])
+        lr = float(table[self._known - 1]) if self._known else None
+        for k in range(self._known, T):
+            lr = self._next(k, lr)
+            table[k] = lr
+        self._table, self._known = table, T
+
+
+class constant(_Factor):
     """Constant rate: ``s(t) = lr`` for every step t.
 
     torch: ``ConstantLR(opt, factor=1.0)`` (or no scheduler at all).
@@ -101,11 +173,43 @@ class constant(Schedule):
     def __init__(self, lr):
         self.lr = v.number("lr", lr, 0)
 
-    def _lr(self, t):
-        return np.full(t.shape, self.lr)
+    def _factor(self, t):
+        return np.ones(t.shape)
+
+    def _torch_step(self, t, lr):
+        return lr
 
 
-class step(Schedule):
+class constant_lr(_Factor):
+    """A constant factor for the first steps: ``s(t) = lr * factor`` for ``t < total_iters``,
+    then ``lr`` (t and total_iters in steps). A gentle start, or a step up of the rate.
+
+    With ``total_iters=0`` the rate stays at ``lr * factor`` for ever, as torch reports it
+    (torch scales by factor at step 0 and would undo it only at step total_iters).
+    torch: ``ConstantLR(opt, factor, total_iters)``, same defaults; ``factor=0``, where torch
+    divides by zero at total_iters, gives ``lr`` from there on.
+    """
+
+    _args = ("lr", "factor", "total_iters")
+
+    def __init__(self, lr, factor=1.0 / 3, total_iters=5):
+        self.lr = v.number("lr", lr, 0)
+        self.factor = v.number("factor", factor, 0, 1)
+        self.total_iters = v.integer("total_iters", total_iters, 0)
+
+    def _factor(self, t):
+        scaled = (t < self.total_iters) | (self.total_iters == 0)
+        return np.where(scaled, self.factor, 1.0)
+
+    def _torch_step(self, t, lr):
+        if t == 0:
+            return lr * self.factor
+        if t != self.total_iters:
+            return lr
+        return lr * (1.0 / self.factor) if self.factor else self.lr
+
+
+class step(_Factor):
     """Step decay: multiply by ``gamma`` every ``step_size`` steps.
 
     ``s(t) = lr * gamma ** (t // step_size)``  (t and step_size in steps).
@@ -119,11 +223,14 @@ class step(Schedule):
         self.step_size = v.integer("step_size", step_size, 1)
         self.gamma = v.number("gamma", gamma, 0)
 
-    def _lr(self, t):
-        return self.lr * self.gamma ** (t // self.step_size)
+    def _factor(self, t):
+        return self.gamma ** (t // self.step_size)
+
+    def _torch_step(self, t, lr):
+        return lr if t == 0 or t % self.step_size != 0 else lr * self.gamma
 
 
-class multistep(Schedule):
+class multistep(_Factor):
     """Multi-step decay: multiply by ``gamma`` at each milestone step.
 
     ``s(t) = lr * gamma ** (number of milestones m with m <= t)``. Milestones are steps
@@ -140,12 +247,15 @@ class multistep(Schedule):
         self.gamma = v.number("gamma", gamma, 0)
         self._sorted = np.sort(np.array(self.milestones, dtype=np.int64))
 
-    def _lr(self, t):
-        passed = np.searchsorted(self._sorted, t, side="right")
-        return self.lr * self.gamma ** passed
+    def _factor(self, t):
+        return self.gamma ** np.searchsorted(self._sorted, t, side="right")
+
+    def _torch_step(self, t, lr):
+        count = self.milestones.count(t)
+        return lr * self.gamma**count if count else lr
 
 
-class exponential(Schedule):
+class exponential(_Factor):
     """Exponential decay: ``s(t) = lr * gamma ** t`` (gamma is the factor per step).
 
     torch: ``ExponentialLR(opt, gamma)``.
@@ -157,11 +267,14 @@ class exponential(Schedule):
         self.lr = v.number("lr", lr, 0)
         self.gamma = v.number("gamma", gamma, 0)
 
-    def _lr(self, t):
-        return self.lr * self.gamma ** t
+    def _factor(self, t):
+        return self.gamma ** t
+
+    def _torch_step(self, t, lr):
+        return lr if t == 0 else lr * self.gamma
 
 
-class linear(Schedule):
+class linear(_Factor):
     """Linear change of the factor from ``start_factor`` to ``end_factor`` over ``total_iters`` steps.
 
     ``s(t) = lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)``,
@@ -178,12 +291,18 @@ class linear(Schedule):
         self.end_factor = v.number("end_factor", end_factor, 0, 1)
         self.total_iters = v.integer("total_iters", total_iters, 1)
 
-    def _lr(self, t):
+    def _factor(self, t):
         frac = np.minimum(t, self.total_iters) / self.total_iters
-        return self.lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+        return self.start_factor + (self.end_factor - self.start_factor) * frac
+
+    def _torch_step(self, t, lr):
+        a, b, n = self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return lr * a
+        return lr if t > n else lr * (1.0 + (b - a) / (n * a + (t - 1) * (b - a)))
 
 
-class polynomial(Schedule):
+class polynomial(_Factor):
     """Polynomial decay to 0 over ``total_iters`` steps, then 0.
 
     ``s(t) = lr * (1 - min(t, total_iters) / total_iters) ** power`` (t, total_iters in steps).
@@ -197,8 +316,60 @@ class polynomial(Schedule):
         self.total_iters = v.integer("total_iters", total_iters, 1)
         self.power = v.number("power", power, 0)
 
+    def _factor(self, t):
+        return (1.0 - np.minimum(t, self.total_iters) / self.total_iters) ** self.power
+
+    def _torch_step(self, t, lr):
+        n = self.total_iters
+        if t == 0 or t > n:
+            return lr
+        return lr * ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+
+
+class lambda_lr(Schedule):
+    """Any factor of the step: ``s(t) = lr * lr_lambda(t)``.
+
+    ``lr_lambda`` is a function of an int step t >= 0 returning a number >= 0 (e.g.
+    ``lambda t: 0.95 ** t`` or ``lambda t: min(1.0, (t + 1) / 100)``); it is called with Python
+    ints, once per distinct step asked for.
+    torch: ``LambdaLR(opt, lr_lambda)`` (one function; torch also takes one per param group).
+    """
+
+    _args = ("lr", "lr_lambda")
+
+    def __init__(self, lr, lr_lambda):
+        self.lr = v.number("lr", lr, 0)
+        self.lr_lambda = v.function("lr_lambda", lr_lambda, "a function of the step t returning a factor")
+
     def _lr(self, t):
-        return self.lr * (1.0 - np.minimum(t, self.total_iters) / self.total_iters) ** self.power
+        return self.lr * _call_each("lr_lambda", self.lr_lambda, t, low=0)
+
+    def _torch_step(self, t, lr):
+        return self(t)  # torch sets lr * lr_lambda(t) from the initial lr, whatever the rate is now
+
+
+class multiplicative(_Recursive):
+    """A running product of factors: ``s(0) = lr`` and ``s(t) = s(t - 1) * lr_lambda(t)``.
+
+    ``lr_lambda`` is a function of an int step t >= 1 returning a number >= 0; ``lambda t:
+    0.95`` gives ``exponential(lr, 0.95)``. It is called once per step, in order (the rates are
+    computed step by step and kept, up to ``MAX_RECURSIVE_STEP``).
+    torch: ``MultiplicativeLR(opt, lr_lambda)``.
+    """
+
+    _args = ("lr", "lr_lambda")
+
+    def __init__(self, lr, lr_lambda):
+        self.lr = v.number("lr", lr, 0)
+        self.lr_lambda = v.function("lr_lambda", lr_lambda, "a function of the step t returning a factor")
+
+    def _next(self, t, lr):
+        return self.lr if t == 0 else self._torch_step(t, lr)
+
+    def _torch_step(self, t, lr):
+        if t == 0:
+            return lr
+        return lr * _call("lr_lambda", self.lr_lambda, t, low=0)
 
 
 class cosine(Schedule):
@@ -220,6 +391,14 @@ class cosine(Schedule):
 
     def _lr(self, t):
         return self.eta_min + (self.lr - self.eta_min) * (1 + np.cos(np.pi * t / self.T_max)) / 2
+
+    def _torch_step(self, t, lr):
+        T, low = self.T_max, self.eta_min
+        if t == 0:
+            return lr
+        if (t - 1 - T) % (2 * T) == 0:  # leaving the bottom: torch adds a step of the closed form
+            return lr + (self.lr - low) * (1 - math.cos(math.pi / T)) / 2
+        return (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (lr - low) + low
 
 
 class cosine_warm_restarts(Schedule):
@@ -256,6 +435,9 @@ class cosine_warm_restarts(Schedule):
             T_cur, T_i = t - start(n), T_0 * float(m) ** n
         return self.eta_min + (self.lr - self.eta_min) * (1 + np.cos(np.pi * T_cur / T_i)) / 2
 
+    def _torch_step(self, t, lr):
+        return self(t)  # torch sets the closed form from the initial lr, whatever the rate is now
+
 
 class cyclic(Schedule):
     """Cyclical learning rate: triangles between ``base_lr`` and ``max_lr``.
@@ -268,16 +450,21 @@ class cyclic(Schedule):
         s(t) = base_lr + (max_lr - base_lr) * height * scale      (t, step sizes in steps),
 
     scale = 1 ("triangular"), ``1 / 2**(cycle - 1)`` ("triangular2": the amplitude halves
-    each cycle) or ``gamma**t`` ("exp_range"). Only the rate is modelled: torch's CyclicLR
-    also cycles momentum (between 0.8 and 0.9) by default, ``cycle_momentum=True``.
+    each cycle) or ``gamma**t`` ("exp_range"). A function ``scale_fn`` replaces ``mode``
+    (and gamma): scale = ``scale_fn(cycle)`` with ``scale_mode="cycle"`` (cycle = 1, 2, ...)
+    or ``scale_fn(t)`` with ``scale_mode="iterations"``, called with Python ints.
+    Only the rate is modelled: torch's CyclicLR also cycles momentum (between 0.8 and 0.9) by
+    default, ``cycle_momentum=True``.
     Smith 2017, "Cyclical Learning Rates for Training Neural Networks".
-    torch: ``CyclicLR(opt, base_lr, max_lr, step_size_up, step_size_down, mode, gamma)``.
+    torch: ``CyclicLR(opt, base_lr, max_lr, step_size_up, step_size_down, mode, gamma,
+    scale_fn, scale_mode)``.
     """
 
-    _args = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma")
+    _args = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "scale_fn",
+             "scale_mode")
 
     def __init__(self, base_lr, max_lr, step_size_up=2000, step_size_down=None,
-                 mode="triangular", gamma=1.0):
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle"):
         self.base_lr = v.number("base_lr", base_lr, 0)
         self.max_lr = v.number("max_lr", max_lr, 0)
         self.step_size_up = v.integer("step_size_up", step_size_up, 1)
@@ -285,6 +472,9 @@ class cyclic(Schedule):
                                else v.integer("step_size_down", step_size_down, 0))
         self.mode = v.choice("mode", mode, ("triangular", "triangular2", "exp_range"))
         self.gamma = v.number("gamma", gamma, 0, 1)
+        self.scale_fn = None if scale_fn is None else v.function(
+            "scale_fn", scale_fn, "a function of the cycle (or step) returning a scale, or None")
+        self.scale_mode = v.choice("scale_mode", scale_mode, ("cycle", "iterations"))
 
     def _lr(self, t):
         up = float(self.step_size_up)
@@ -294,7 +484,10 @@ class cyclic(Schedule):
         cycle = np.floor(1 + t / cycle_length)
         x = 1.0 + t / cycle_length - cycle
         height = np.where(x <= r, x / r, (x - 1) / (r - 1))
-        if self.mode == "triangular":
+        if self.scale_fn is not None:
+            at = cycle.astype(np.int64) if self.scale_mode == "cycle" else t
+            scale = _call_each("scale_fn", self.scale_fn, at)
+        elif self.mode == "triangular":
             scale = 1.0
         elif self.mode == "triangular2":
             scale = 1 / (2.0 ** (cycle - 1))
@@ -320,18 +513,30 @@ class one_cycle(Schedule):
     possibly negative for "linear"); here ``s(t) = s(total_steps - 1)`` for every
     ``t >= total_steps - 1``. A warmup phase of zero length (``pct_start * total_steps == 1``,
     where torch divides by zero) ends at once: ``s(0) = max_lr``.
+    Give ``total_steps``, or ``epochs`` and ``steps_per_epoch`` (keywords; total_steps =
+    epochs * steps_per_epoch); as in torch, total_steps wins when both are given.
     Smith & Topin 2019, "Super-Convergence: Very Fast Training of Neural Networks Using
     Large Learning Rates".
-    torch: ``OneCycleLR(opt, max_lr, total_steps, pct_start, anneal_strategy, ...)``.
+    torch: ``OneCycleLR(opt, max_lr, total_steps, epochs, steps_per_epoch, pct_start,
+    anneal_strategy, ...)``.
     """
 
     _args = ("max_lr", "total_steps", "pct_start", "anneal_strategy", "div_factor",
              "final_div_factor", "three_phase")
 
-    def __init__(self, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos",
-                 div_factor=25.0, final_div_factor=1e4, three_phase=False):
+    def __init__(self, max_lr, total_steps=None, pct_start=0.3, anneal_strategy="cos",
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False, *, epochs=None,
+                 steps_per_epoch=None):
         self.max_lr = v.number("max_lr", max_lr, 0)
-        self.total_steps = v.integer("total_steps", total_steps, 1)
+        self.epochs = None if epochs is None else v.integer("epochs", epochs, 1)
+        self.steps_per_epoch = None if steps_per_epoch is None else v.integer("steps_per_epoch", steps_per_epoch, 1)
+        if total_steps is not None:
+            self.total_steps = v.integer("total_steps", total_steps, 1)
+        elif self.epochs is not None and self.steps_per_epoch is not None:
+            self.total_steps = self.epochs * self.steps_per_epoch
+        else:
+            raise ValueError("total_steps must be given, or else both epochs and steps_per_epoch "
+                             f"(got total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r})")
         self.pct_start = v.number("pct_start", pct_start, 0, 1)
         self.anneal_strategy = v.choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
         self.div_factor = v.number("div_factor", div_factor, 0, low_open=True)
@@ -445,6 +650,70 @@ class sequential(Schedule):
             mine = k == i
             if mine.any():
                 lr[mine] = s(t[mine] - starts[mine])
+        return lr
+
+
+class chained(_Recursive):
+    """Schedules applied together, as torch's ``ChainedScheduler`` steps its schedulers in turn.
+
+    All schedules share one ``lr`` (in torch they drive one optimizer). At step 0, then at every
+    step, each schedule in order updates the current rate the way its torch scheduler does:
+
+    * ``constant``, ``constant_lr``, ``step``, ``multistep``, ``exponential``, ``linear`` and
+      ``polynomial`` multiply it by the change of their own factor, so a chain of these is the
+      product ``s(t) = lr * factor_1(t) * factor_2(t) * ...`` (computed in closed form), e.g.
+      ``chained([constant_lr(lr, 0.1, 5), exponential(lr, 0.9)])(t) = lr * 0.9**t * (0.1 if t < 5 else 1)``;
+    * ``cosine`` and ``multiplicative`` update it recursively from the current rate (torch's
+      ``CosineAnnealingLR`` also adds a step computed from ``lr`` when it leaves ``eta_min``);
+    * ``lambda_lr`` and ``cosine_warm_restarts`` set it from ``lr``, discarding what the
+      schedules before them did at that step.
+
+    With a schedule of the last two kinds the rates are computed step by step (up to
+    ``MAX_RECURSIVE_STEP``). A ``chained`` inside the list is spliced in.
+    torch: ``ChainedScheduler([S_1, S_2, ...])`` with the schedulers created in this order.
+    """
+
+    _args = ("schedules",)
+    _kinds = (constant, constant_lr, step, multistep, exponential, linear, polynomial, cosine,
+              cosine_warm_restarts, lambda_lr, multiplicative)
+
+    def __init__(self, schedules):
+        if isinstance(schedules, (str, bytes)) or not hasattr(schedules, "__iter__"):
+            raise TypeError(f"schedules must be a list of schedules, "
+                            f"got {type(schedules).__name__} {schedules!r}")
+        self.schedules = tuple(schedules)
+        parts = []
+        for i, s in enumerate(self.schedules):
+            if isinstance(s, chained):
+                parts.extend(s._parts)
+            elif isinstance(s, self._kinds):
+                parts.append(s)
+            else:
+                names = ", ".join(k.__name__ for k in self._kinds)
+                raise TypeError(f"schedules[{i}] must be one of the schedules torch can chain ({names}, "
+                                f"chained), got {type(s).__name__} {s!r}")
+        if not parts:
+            raise ValueError(f"schedules must hold at least one schedule, got {schedules!r}")
+        rates = {s.lr for s in parts}
+        if len(rates) > 1:
+            raise ValueError(f"schedules must all have the same lr (torch chains the schedulers of one "
+                             f"optimizer), got lr = {sorted(rates)}")
+        self._parts = tuple(parts)
+        self.lr = parts[0].lr
+        self._closed = all(isinstance(s, _Factor) for s in parts)
+
+    def _lr(self, t):
+        if self._closed:
+            out = np.full(t.shape, self.lr)
+            for s in self._parts:
+                out = out * s._factor(t)
+            return out
+        return super()._lr(t)
+
+    def _next(self, t, lr):
+        lr = self.lr if t == 0 else lr
+        for s in self._parts:
+            lr = s._torch_step(t, lr)
         return lr
 
 

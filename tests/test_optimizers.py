@@ -23,7 +23,9 @@ GOLDEN = np.load(gold.GOLDEN)
 META = json.loads(str(GOLDEN["meta"]))
 PROBLEMS = META["problems"]
 CONFIGS = META["configs"]
-FACTORY = {"sgd": O.sgd, "adagrad": O.adagrad, "rmsprop": O.rmsprop, "adam": O.adam, "adamw": O.adamw}
+SWEEP_CONFIGS = META["sweeps"]
+FACTORY = {"sgd": O.sgd, "adagrad": O.adagrad, "rmsprop": O.rmsprop, "adam": O.adam, "adamw": O.adamw,
+           "nadam": O.nadam, "radam": O.radam, "adamax": O.adamax, "adadelta": O.adadelta}
 
 
 def our_trajectory(name, problem, config, steps):
@@ -45,7 +47,7 @@ def our_trajectory(name, problem, config, steps):
 
 
 def assert_same_trajectory(ours, theirs, what):
-    bad = ~np.isclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    bad = ~np.isclose(ours, theirs, rtol=1e-10, atol=1e-12, equal_nan=True)  # (diverged alike: the same)
     if bad.any():
         k = int(np.argmax(bad.any(axis=1)))
         raise AssertionError(f"{what}: first differs from torch at step {k}: {ours[k]} vs {theirs[k]}")
@@ -62,56 +64,56 @@ def test_matches_torch_golden(index, name):
 
 def test_golden_covers_every_flag():
     used = {(c["opt"], key) for c in CONFIGS for key in c["kwargs"]}
-    for opt, signature in [("sgd", O.SGD), ("adagrad", O.Adagrad), ("rmsprop", O.RMSprop),
-                           ("adam", O.Adam), ("adamw", O.AdamW)]:
-        assert {(opt, key) for key in signature._signature} <= used
+    for opt, cls in gold.TORCH_CLASS.items():
+        signature = getattr(O, cls)._signature + ("maximize",) + (("decoupled_weight_decay",) if opt == "adam" else ())
+        assert {(opt, key) for key in signature} <= used, opt
+        assert sum(c["opt"] == opt for c in CONFIGS) >= 5
     assert {c["schedule"][0] for c in CONFIGS if c["schedule"]} == {"step", "inv", "warmup"}
+    assert {s["opt"] for s in SWEEP_CONFIGS} >= {"nadam", "radam", "adamax", "adadelta"}
 
 
-def random_config(rng):
-    """A random torch-compatible configuration (every flag has a fair chance)."""
-    u = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
-    coin = lambda: bool(rng.random() < 0.5)  # noqa: E731
-    opt = str(rng.choice(list(FACTORY)))
-    kw = {}
-    if opt == "sgd":
-        kw["lr"] = u(0.005, 0.06)
-        if coin():
-            kw["momentum"] = u(0.05, 0.95)
-            if coin():
-                kw["nesterov"] = True
-        if "nesterov" not in kw and coin():
-            kw["dampening"] = u(0, 1)
-    elif opt == "adagrad":
-        kw["lr"] = u(0.01, 0.3)
-        if coin():
-            kw["lr_decay"] = u(0, 0.2)
-        if coin():
-            kw["initial_accumulator_value"] = u(0, 1)
-        if coin():
-            kw["eps"] = 10 ** u(-10, -3)
-    elif opt == "rmsprop":
-        kw.update(lr=u(0.001, 0.03), alpha=u(0.5, 0.999), centered=coin())
-        if coin():
-            kw["momentum"] = u(0.0, 0.9)
-        if coin():
-            kw["eps"] = 10 ** u(-8, -2)
-    else:
-        kw.update(lr=u(0.001, 0.05), betas=[u(0, 0.99), u(0.5, 0.9999)], amsgrad=coin())
-        if coin():
-            kw["eps"] = 10 ** u(-8, -3)
-    if coin():
-        kw["weight_decay"] = u(0, 0.3)
-    schedule = [None, ["step", int(rng.integers(1, 10)), u(0.1, 0.9)], ["inv", u(0, 0.5)],
-                ["warmup", int(rng.integers(1, 12))]][int(rng.integers(4))]
-    return {"opt": opt, "kwargs": kw, "schedule": schedule}
+def k_settings(config, problem):
+    """Our optimizer running the K settings of a sweep at once (lists become (K,) arrays)."""
+    kwargs = gold.scaled_kwargs(config, problem)
+    kwargs = {k: (tuple(np.array(c) if isinstance(c, list) else c for c in v) if k == "betas" else
+                  np.array(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
+    factor = gold.lr_factor(config["schedule"])
+    if factor is not None:
+        base = kwargs["lr"]
+        kwargs["lr"] = lambda k: base * factor(k)
+    return FACTORY[config["opt"]](**kwargs)
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("index", range(len(SWEEP_CONFIGS)), ids=lambda i: f"{i}-{SWEEP_CONFIGS[i]['opt']}")
+def test_k_settings_match_torch_golden(index, name):
+    """K settings in one run equal torch's K separate runs (same gradients, computed per setting)."""
+    config, problem = SWEEP_CONFIGS[index], PROBLEMS[name]
+    theirs = GOLDEN[f"sweep{index}/{name}"]
+    K = theirs.shape[0]
+    opt = k_settings(config, problem)
+    assert opt.n_settings == K
+    start = gold.x0(name, problem)
+    x = ({k: np.broadcast_to(v, (K,) + v.shape).copy() for k, v in start.items()} if isinstance(start, dict)
+         else np.broadcast_to(start, (K,) + start.shape).copy())
+    per = lambda x, i: {k: v[i] for k, v in x.items()} if isinstance(x, dict) else x[i]  # noqa: E731
+    state = opt.init(x)
+    rows = [[gold.flat(per(x, i))] for i in range(K)]
+    for _ in range(META["steps"]):
+        grads = [gold.grad(name, problem, per(x, i)) for i in range(K)]
+        g = ({k: np.stack([gi[k] for gi in grads]) for k in x} if isinstance(x, dict) else np.stack(grads))
+        x, state = opt.step(x, g, state)
+        for i in range(K):
+            rows[i].append(gold.flat(per(x, i)))
+    for i in range(K):
+        assert_same_trajectory(np.array(rows[i]), theirs[i], f"setting {i} of {config} on {name}")
 
 
 def test_matches_torch_live_random_configs():
     pytest.importorskip("torch")
     rng = np.random.default_rng(7)
-    for _ in range(30):
-        config = random_config(rng)
+    for _ in range(60):
+        config = gold.random_config(rng)
         name = str(rng.choice(list(PROBLEMS)))
         theirs = gold.torch_trajectory(name, PROBLEMS[name], config, steps=20)
         ours = our_trajectory(name, PROBLEMS[name], config, steps=20)
@@ -122,6 +124,7 @@ def test_matches_torch_live_random_configs():
     ("sgd", {"lr": 0.1}), ("sgd", {"lr": 0.1, "momentum": 0.9}), ("adagrad", {}),
     ("rmsprop", {}), ("rmsprop", {"momentum": 0.5, "centered": True}),
     ("adam", {}), ("adam", {"amsgrad": True}), ("adamw", {"amsgrad": True}),
+    ("nadam", {}), ("radam", {}), ("adamax", {}), ("adadelta", {}),
 ], ids=str)
 def test_state_uses_torch_buffer_names(config):
     torch = pytest.importorskip("torch")
@@ -179,6 +182,16 @@ SWEEPS = [
     ("adam", {"lr": 0.01, "betas": (0.9, [0.9, 0.99, 0.999]), "eps": [1e-8, 1e-4, 1e-2]}),
     ("adamw", {"lr": [0.01, 0.02, 0.03], "weight_decay": [0.0, 0.1, 1.0]}),
     ("adamw", {"lr": lambda k: np.array([0.01, 0.02, 0.03]) * min(1, (k + 1) / 5), "amsgrad": True}),
+    ("sgd", {"lr": [0.01, 0.05, 0.1], "momentum": 0.9, "maximize": True}),
+    ("adam", {"lr": [0.01, 0.02, 0.05], "weight_decay": [0.0, 0.1, 0.5], "decoupled_weight_decay": True,
+              "maximize": True}),
+    ("nadam", {"lr": [0.002, 0.01, 0.05], "betas": ([0.9, 0.5, 0.0], 0.999), "momentum_decay": [0.004, 0.0, 0.1]}),
+    ("nadam", {"lr": 0.01, "weight_decay": [0.0, 0.1, 0.3], "decoupled_weight_decay": True, "maximize": True}),
+    ("radam", {"lr": [0.01, 0.02, 0.05], "betas": (0.9, [0.999, 0.5, 0.99]), "eps": [1e-8, 1e-4, 1e-2]}),
+    ("radam", {"lr": 0.01, "weight_decay": [0.0, 0.1, 0.3], "decoupled_weight_decay": True}),
+    ("adamax", {"lr": [0.002, 0.02, 0.05], "betas": ([0.9, 0.5, 0.0], [0.999, 0.9, 0.5]), "weight_decay": 0.1}),
+    ("adadelta", {"lr": [1.0, 0.5, 2.0], "rho": [0.9, 0.0, 1.0], "eps": [1e-6, 1e-3, 1e-4], "maximize": True}),
+    ("adadelta", {"lr": lambda k: np.array([1.0, 0.5, 0.1]) / (1 + k), "weight_decay": [0.0, 0.1, 0.01]}),
 ]
 
 
@@ -242,6 +255,9 @@ PURE = [
     O.sgd(0.1), O.sgd([0.1, 0.2], momentum=0.9, nesterov=True, weight_decay=0.1),
     O.adagrad(lr=[0.1, 0.3], initial_accumulator_value=0.1), O.rmsprop(momentum=[0.5, 0.9], centered=True),
     O.adam(lr=[0.01, 0.1], amsgrad=True, weight_decay=0.1), O.adamw(lr=[0.01, 0.1]),
+    O.nadam(lr=[0.01, 0.1], weight_decay=0.1, maximize=True), O.radam(lr=[0.01, 0.1], decoupled_weight_decay=True,
+                                                                        weight_decay=0.1),
+    O.adamax(lr=[0.01, 0.1], weight_decay=0.1), O.adadelta(lr=[1.0, 0.5], rho=[0.9, 0.5], maximize=True),
 ]
 
 
@@ -270,7 +286,7 @@ def test_inputs_are_never_modified(opt, kind):
 
 
 def _optimizer_without_decay(draw):
-    kind = draw(st.sampled_from(["sgd", "adagrad", "rmsprop", "adam", "adamw"]))
+    kind = draw(st.sampled_from(list(FACTORY)))
     unit = st.floats(0.0, 0.99)
     lr = draw(st.floats(0.0, 10.0))
     if kind == "sgd":
@@ -283,7 +299,14 @@ def _optimizer_without_decay(draw):
                          initial_accumulator_value=draw(st.floats(0, 10)))
     if kind == "rmsprop":
         return O.rmsprop(lr, alpha=draw(st.floats(0, 1)), eps=eps, momentum=draw(unit), centered=draw(st.booleans()))
-    return FACTORY[kind](lr, betas=(draw(unit), draw(unit)), eps=eps, weight_decay=0.0, amsgrad=draw(st.booleans()))
+    if kind == "adadelta":
+        return O.adadelta(lr, rho=draw(st.floats(0, 1)), eps=eps, maximize=draw(st.booleans()))
+    betas = (draw(unit), draw(unit))
+    if kind in ("adam", "adamw"):
+        return FACTORY[kind](lr, betas=betas, eps=eps, weight_decay=0.0, amsgrad=draw(st.booleans()))
+    if kind == "nadam":
+        return O.nadam(lr, betas=betas, eps=eps, momentum_decay=draw(st.floats(0, 1)), maximize=draw(st.booleans()))
+    return FACTORY[kind](lr, betas=betas, eps=eps, maximize=draw(st.booleans()))
 
 
 @settings(max_examples=50, deadline=None, database=None)
@@ -323,6 +346,15 @@ def test_attributes_repr_and_frozen_arrays():
     assert (opt.weight_decay, opt.amsgrad, opt.buffers) == (0.0, False, ("exp_avg", "exp_avg_sq"))
     assert repr(opt) == "adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False)"
     assert O.adamw().weight_decay == 0.01 and O.adamw().name == "adamw"
+    assert O.sgd().lr == 0.001  # torch's default
+    assert repr(O.adam(maximize=True, decoupled_weight_decay=True)).endswith(
+        "amsgrad=False, maximize=True, decoupled_weight_decay=True)")
+    assert repr(O.adamw(maximize=True)).endswith("amsgrad=False, maximize=True)")
+    assert repr(O.nadam()) == ("nadam(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, momentum_decay=0.004, "
+                               "decoupled_weight_decay=False)")
+    assert repr(O.radam()) == "radam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, decoupled_weight_decay=False)"
+    assert repr(O.adamax()) == "adamax(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0)"
+    assert repr(O.adadelta()) == "adadelta(lr=1, rho=0.9, eps=1e-06, weight_decay=0)"
     assert repr(O.sgd(0.1, momentum=0.9, nesterov=True)) == (
         "sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0, nesterov=True)")
     assert "alpha=0.99" in repr(O.rmsprop()) and "initial_accumulator_value=0" in repr(O.adagrad())
@@ -438,6 +470,23 @@ BAD_CALLS = [
     (lambda: O.adam(amsgrad=None), TypeError, "amsgrad must be True or False"),
     (lambda: O.adamw(weight_decay=-0.01), ValueError, "weight_decay must be >= 0"),
     (lambda: O.adamw(lr=-1e-3), ValueError, "lr must be >= 0"),
+    (lambda: O.sgd(0.1, maximize=1), TypeError, "maximize must be True or False"),
+    (lambda: O.adam(maximize="yes"), TypeError, "maximize must be True or False"),
+    (lambda: O.adam(decoupled_weight_decay=None), TypeError, "decoupled_weight_decay must be True or False"),
+    (lambda: O.adamw(decoupled_weight_decay=True), TypeError, "unexpected keyword argument 'decoupled_weight_decay'"),
+    (lambda: O.nadam(momentum_decay=-1e-3), ValueError, "momentum_decay must be >= 0"),
+    (lambda: O.nadam(betas=(1.0, 0.9)), ValueError, "betas[0] must be in [0, 1)"),
+    (lambda: O.nadam(decoupled_weight_decay=0), TypeError, "decoupled_weight_decay must be True or False"),
+    (lambda: O.nadam(lr=[0.1, 0.2], momentum_decay=[0.1, 0.2, 0.3]), ValueError, "lr has 2, momentum_decay has 3"),
+    (lambda: O.radam(betas=(0.9, 1.0)), ValueError, "betas[1] must be in [0, 1)"),
+    (lambda: O.radam(eps=np.nan), ValueError, "eps must be >= 0"),
+    (lambda: O.radam(weight_decay=-0.1), ValueError, "weight_decay must be >= 0"),
+    (lambda: O.adamax(betas=(0.9,)), ValueError, "betas must be a pair"),
+    (lambda: O.adamax(eps=-1e-8), ValueError, "eps must be >= 0"),
+    (lambda: O.adadelta(rho=1.5), ValueError, "rho must be in [0, 1], got 1.5"),
+    (lambda: O.adadelta(rho=[0.9, -0.1]), ValueError, "rho must have every element in [0, 1]"),
+    (lambda: O.adadelta(lr=-1.0), ValueError, "lr must be >= 0"),
+    (lambda: O.adadelta(maximize=None), TypeError, "maximize must be True or False"),
 ]
 
 
@@ -452,6 +501,8 @@ def test_accepts_what_torch_accepts():
     O.sgd(0.0), O.sgd(1e-12, momentum=0.0), O.adam(eps=0.0), O.rmsprop(alpha=0.0), O.rmsprop(alpha=1.0)
     O.adam(betas=(0.0, 0.0)), O.adam(betas=[0.9, 0.999]), O.adagrad(lr_decay=0.0), O.sgd(0.1, dampening=1.0)
     O.sgd(np.float32(0.1), momentum=np.float64(0.5)), O.sgd(1)
+    O.adadelta(rho=0.0), O.adadelta(rho=1.0), O.nadam(momentum_decay=0.0), O.radam(betas=(0.0, 0.0))
+    O.adamax(betas=(0.0, 0.0), eps=0.0), O.adam(decoupled_weight_decay=True, weight_decay=0.0)
 
 
 def _sgd_state(x=np.zeros(3)):

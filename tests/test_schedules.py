@@ -24,16 +24,20 @@ from lrcourse import schedules as S
 HERE = Path(__file__).resolve().parent
 GOLDEN = json.loads((HERE / "golden" / "schedules.json").read_text())
 CASES = GOLDEN["cases"]
+_spec = importlib.util.spec_from_file_location("golden_functions", HERE / "golden" / "golden_functions.py")
+functions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(functions)
 
 
 def build(spec):
-    """An lrcourse schedule from a spec {"name", "kwargs"} (nested specs for warmup, sequential)."""
-    name, kwargs = spec["name"], dict(spec["kwargs"])
+    """An lrcourse schedule from a spec {"name", "kwargs"} (nested specs for warmup, sequential,
+    chained; function specs {"fn", ...} for lr_lambda and scale_fn)."""
+    name, kwargs = spec["name"], functions.resolve(spec["kwargs"])
     if name == "ReduceLROnPlateau":
         kwargs.pop("metrics")
     if name == "warmup":
         kwargs["schedule"] = build(kwargs["schedule"])
-    if name == "sequential":
+    if name in ("sequential", "chained"):
         kwargs["schedules"] = [build(s) for s in kwargs["schedules"]]
     return getattr(S, name)(**kwargs)
 
@@ -73,9 +77,10 @@ def _lr(rng):
 def _simple(rng, lr, T, starts_at_lr=False):
     """A random spec of a schedule that torch's SequentialLR can hold (with s(0) == lr if asked)."""
     names = ["constant", "step", "multistep", "exponential", "linear", "polynomial", "cosine",
-             "cosine_warm_restarts"]
+             "cosine_warm_restarts", "constant_lr", "lambda_lr"]
     if starts_at_lr:  # torch's warmup chain ramps up to the optimizer's lr, ours to s(0)
-        names.remove("linear")
+        for name in ("linear", "constant_lr", "lambda_lr"):
+            names.remove(name)
     name = str(rng.choice(names))
     kwargs = RANDOM[name](rng, T, lr=lr)
     if starts_at_lr and name == "multistep":
@@ -111,8 +116,33 @@ RANDOM = {  # name -> (rng, T, lr=None) -> our kwargs
         "base_lr": _lr(rng), "max_lr": _lr(rng), "step_size_up": int(rng.integers(1, 20)),
         "step_size_down": None if rng.random() < 0.5 else int(rng.integers(0, 20)),
         "mode": str(rng.choice(["triangular", "triangular2", "exp_range"])),
-        "gamma": float(rng.uniform(0.9, 1))},
+        "gamma": float(rng.uniform(0.9, 1)),
+        **({} if rng.random() < 0.5 else {"scale_fn": _function(rng, T),
+                                           "scale_mode": str(rng.choice(["cycle", "iterations"]))})},
+    "constant_lr": lambda rng, T, lr=None: {
+        "lr": _lr(rng) if lr is None else lr, "factor": float(rng.choice([1.0, rng.uniform(1e-3, 1)])),
+        "total_iters": int(rng.integers(0, T + 2))},
+    "lambda_lr": lambda rng, T, lr=None: {"lr": _lr(rng) if lr is None else lr, "lr_lambda": _function(rng, T)},
+    "multiplicative": lambda rng, T, lr=None: {
+        "lr": _lr(rng) if lr is None else lr,
+        "lr_lambda": {"fn": "piecewise", "until": int(rng.integers(0, T)), "then": float(rng.uniform(0.8, 1.05))}
+        if rng.random() < 0.5 else _function(rng, T)},
 }
+
+
+def _function(rng, T):
+    """A random function spec (see tests/golden/golden_functions.py) of the step, >= 0."""
+    name = str(rng.choice(["power", "inverse", "warmup", "constant", "step_down", "cosine", "piecewise",
+                           "sine", "halving"]))
+    params = {"power": lambda: {"gamma": float(rng.uniform(0.8, 1.02))},
+              "inverse": lambda: {"c": float(rng.uniform(0, 0.5))},
+              "warmup": lambda: {"w": int(rng.integers(1, T + 1))},
+              "constant": lambda: {"f": float(rng.uniform(0, 1.2))},
+              "step_down": lambda: {"n": int(rng.integers(1, 20)), "gamma": float(rng.uniform(0, 1))},
+              "cosine": lambda: {"T": int(rng.integers(1, T + 1))},
+              "piecewise": lambda: {"until": int(rng.integers(0, T)), "then": float(rng.uniform(0, 1))},
+              }.get(name, dict)()
+    return {"fn": name, **params}
 
 
 def _one_cycle(rng, T, lr=None):
@@ -123,8 +153,16 @@ def _one_cycle(rng, T, lr=None):
               "div_factor": float(rng.uniform(1, 100)),
               "final_div_factor": float(10 ** rng.uniform(0, 5)),
               "three_phase": bool(rng.random() < 0.5)}
-        if float(kw["pct_start"] * kw["total_steps"]) != 1.0:  # torch divides by zero there
+        if rng.random() < 0.3:  # the length in epochs instead (and sometimes both: total_steps wins)
+            kw.update(epochs=int(rng.integers(1, 10)), steps_per_epoch=int(rng.integers(1, 30)))
+            if rng.random() < 0.7:
+                del kw["total_steps"]
+        if float(kw["pct_start"] * _total_steps(kw)) != 1.0:  # torch divides by zero there
             return kw
+
+
+def _total_steps(kwargs):
+    return kwargs["total_steps"] if "total_steps" in kwargs else kwargs["epochs"] * kwargs["steps_per_epoch"]
 
 
 def _warmup(rng, T, lr=None):
@@ -158,8 +196,18 @@ def _plateau(rng, T, lr=None):
             "min_lr": float(rng.choice([0.0, 10 ** rng.uniform(-9, -2)])), "metrics": metrics}
 
 
+def _chained(rng, T, lr=None):
+    lr = _lr(rng)
+    names = ["constant", "constant_lr", "step", "multistep", "exponential", "linear", "polynomial", "cosine",
+             "cosine_warm_restarts", "lambda_lr", "multiplicative"]
+    if rng.random() < 0.4:  # a chain torch computes with ratios only: the closed form here
+        names = names[:7]
+    return {"schedules": [{"name": name, "kwargs": RANDOM[name](rng, T, lr=lr)}
+                          for name in rng.choice(names, size=int(rng.integers(1, 5)))]}
+
+
 RANDOM.update({"one_cycle": _one_cycle, "warmup": _warmup, "sequential": _sequential,
-               "wsd": _wsd, "ReduceLROnPlateau": _plateau})
+               "wsd": _wsd, "ReduceLROnPlateau": _plateau, "chained": _chained})
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +229,7 @@ def test_matches_torch_live_on_random_configurations(gold, name):
         T = int(rng.integers(2, 160))
         kwargs = RANDOM[name](rng, T)
         if name == "one_cycle":
-            T = kwargs["total_steps"]  # torch raises past it
+            T = _total_steps(kwargs)  # torch raises past it
         spec = {"name": name, "kwargs": kwargs}
         tname, tkwargs = gold.torch_spec(name, kwargs)
         assert_close(our_lrs(spec, T), gold.torch_lrs(tname, tkwargs, T), f"{spec}")
@@ -291,6 +339,89 @@ def test_repr_shows_the_arguments_and_evaluates_back():
     assert S.one_cycle(1.0, 10).three_phase is False and S.cyclic(0.1, 1.0).step_size_down is None
 
 
+# ----------------------------------------------------------------------------- issue 16 additions
+def test_constant_lr_closed_form_and_torch_defaults():
+    s = S.constant_lr(lr=0.3)
+    assert (s.factor, s.total_iters) == (1 / 3, 5)
+    np.testing.assert_allclose(s(np.arange(8)), [0.1] * 5 + [0.3] * 3, rtol=1e-15)
+    assert S.constant_lr(0.3, 0.5, 0)(np.arange(4)).tolist() == [0.15] * 4  # torch never undoes it
+    assert S.constant_lr(0.3, 0.0, 2)(np.arange(4)).tolist() == [0.0, 0.0, 0.3, 0.3]
+    assert S.constant_lr(0.3, 1.0, 2)(np.arange(4)).tolist() == [0.3] * 4
+
+
+def test_lambda_lr_calls_the_function_with_ints_once_per_step():
+    seen = []
+
+    def factor(t):
+        seen.append(t)
+        return 2.0**-t  # an int power of a float: a numpy int64 t would fail here
+
+    s = S.lambda_lr(0.5, factor)
+    assert s(np.array([3, 0, 3, 1])).tolist() == [0.0625, 0.5, 0.0625, 0.25]
+    assert sorted(seen) == [0, 1, 3] and all(type(t) is int for t in seen)
+    assert s(2) == 0.125 and type(s(2)) is float
+
+
+def test_multiplicative_is_a_running_product_computed_once():
+    calls = []
+
+    def factor(t):
+        calls.append(t)
+        return 0.5 if t % 2 else 1.0
+
+    s = S.multiplicative(8.0, factor)
+    assert [s(k) for k in range(6)] == [8.0, 4.0, 4.0, 2.0, 2.0, 1.0]  # one step at a time, as an optimizer asks
+    assert s(np.arange(6)).tolist() == [8.0, 4.0, 4.0, 2.0, 2.0, 1.0]
+    assert calls == [1, 2, 3, 4, 5]  # each step's factor once, in order; never for step 0
+    np.testing.assert_allclose(S.multiplicative(0.1, lambda t: 0.9)(np.arange(50)),
+                               S.exponential(0.1, 0.9)(np.arange(50)), rtol=1e-13)
+    big = S.multiplicative(1.0, lambda t: 1.0)
+    assert big(10**5) == 1.0
+    with pytest.raises(ValueError, match="^t must be <"):
+        big(S.MAX_RECURSIVE_STEP)
+
+
+def test_chained_of_factors_is_their_product_in_closed_form():
+    lr = 0.2
+    parts = [S.constant_lr(lr, 0.1, 5), S.exponential(lr, 0.9), S.step(lr, 3, 0.5)]
+    s = S.chained(parts)
+    t = np.arange(40)
+    expected = lr * np.where(t < 5, 0.1, 1.0) * 0.9**t * 0.5 ** (t // 3)
+    np.testing.assert_allclose(s(t), expected, rtol=1e-14)
+    assert s._closed and s(2**40) == lr * 0.9**(2**40) * 0.5 ** (2**40 // 3)  # far steps: closed form
+    nested = S.chained([S.chained(parts[:2]), parts[2]])
+    assert nested(t).tolist() == s(t).tolist()
+
+
+def test_chained_follows_torch_where_a_schedule_sets_the_rate():
+    lr = 1.0
+    # lambda_lr sets lr * f(t) whatever came before it; later ones still scale it
+    after = S.chained([S.exponential(lr, 0.5), S.lambda_lr(lr, lambda t: 1.0 / (t + 1))])
+    assert after(np.arange(4)).tolist() == [1.0, 0.5, 1 / 3, 0.25]
+    before = S.chained([S.lambda_lr(lr, lambda t: 1.0 / (t + 1)), S.exponential(lr, 0.5)])
+    assert before(np.arange(4)).tolist() == [1.0, 0.25, 1 / 6, 0.125]  # only this step's factor 0.5
+    assert not after._closed and after(3) == 0.25
+
+
+def test_cyclic_scale_fn_and_scale_mode():
+    t = np.arange(60)
+    halving = S.cyclic(0.01, 0.1, 4, 6, scale_fn=lambda c: 1 / (2.0 ** (c - 1)))
+    np.testing.assert_allclose(halving(t), S.cyclic(0.01, 0.1, 4, 6, mode="triangular2")(t), rtol=1e-15)
+    decay = S.cyclic(0.01, 0.1, 5, scale_fn=lambda k: 0.99**k, scale_mode="iterations")
+    np.testing.assert_allclose(decay(t), S.cyclic(0.01, 0.1, 5, mode="exp_range", gamma=0.99)(t), rtol=1e-15)
+    cycles = []
+    S.cyclic(0.0, 1.0, 2, scale_fn=lambda c: cycles.append(c) or 1.0)(np.arange(9))
+    assert sorted(cycles) == [1, 2, 3] and all(type(c) is int for c in cycles)
+
+
+def test_one_cycle_from_epochs():
+    t = np.arange(130)
+    assert S.one_cycle(0.1, epochs=10, steps_per_epoch=13)(t).tolist() == S.one_cycle(0.1, 130)(t).tolist()
+    assert S.one_cycle(0.1, 50, epochs=3, steps_per_epoch=7).total_steps == 50  # as torch: total_steps wins
+    with pytest.raises(ValueError, match="total_steps must be given, or else both epochs and steps_per_epoch"):
+        S.one_cycle(0.1, epochs=10)
+
+
 # ----------------------------------------------------------------------------- properties
 lrs = st.floats(0, 10)
 unit = st.floats(0, 1)
@@ -302,10 +433,18 @@ def simple_schedules(draw):
     """A valid schedule that never grows without bound (gamma <= 1)."""
     kind = draw(st.sampled_from(["constant", "step", "multistep", "exponential", "linear",
                                  "polynomial", "cosine", "cosine_warm_restarts", "cyclic",
-                                 "one_cycle", "wsd"]))
+                                 "one_cycle", "wsd", "constant_lr", "lambda_lr", "chained"]))
     lr = draw(lrs)
     if kind == "constant":
         return S.constant(lr)
+    if kind == "constant_lr":
+        return S.constant_lr(lr, draw(unit), draw(st.integers(0, 60)))
+    if kind == "lambda_lr":
+        c = draw(st.floats(0, 10))
+        return S.lambda_lr(lr, lambda t: 1.0 / (1.0 + c * t))
+    if kind == "chained":  # of schedules whose product is its closed form (any step, however far)
+        return S.chained([S.exponential(lr, draw(unit)), S.constant_lr(lr, draw(unit), draw(small)),
+                          S.multistep(lr, draw(st.lists(st.integers(0, 100), max_size=3)), draw(unit))])
     if kind == "step":
         return S.step(lr, draw(small), draw(unit))
     if kind == "multistep":
@@ -463,6 +602,25 @@ BAD_CALLS = [
      "decay_steps"),
     (S.wsd, dict(lr=0.1, total_steps=100, warmup_steps=10, decay_steps=10, final_lr=-1.0),
      ValueError, "final_lr"),
+    (S.constant_lr, dict(lr=0.1, factor=1.5), ValueError, "factor"),
+    (S.constant_lr, dict(lr=0.1, factor=-0.1), ValueError, "factor"),
+    (S.constant_lr, dict(lr=0.1, total_iters=-1), ValueError, "total_iters"),
+    (S.constant_lr, dict(lr=0.1, total_iters=2.0), TypeError, "total_iters"),
+    (S.lambda_lr, dict(lr=0.1, lr_lambda=0.9), TypeError, "lr_lambda"),
+    (S.lambda_lr, dict(lr=-0.1, lr_lambda=abs), ValueError, "lr"),
+    (S.multiplicative, dict(lr=0.1, lr_lambda=None), TypeError, "lr_lambda"),
+    (S.multiplicative, dict(lr=0.1, lr_lambda=S.constant), TypeError, "lr_lambda"),
+    (S.chained, dict(schedules=[]), ValueError, "schedules"),
+    (S.chained, dict(schedules=c), TypeError, "schedules"),
+    (S.chained, dict(schedules=[c, S.cyclic(0.1, 1.0)]), TypeError, "schedules[1]"),
+    (S.chained, dict(schedules=[c, lambda t: 0.1]), TypeError, "schedules[1]"),
+    (S.chained, dict(schedules=[c, S.sequential([c], [])]), TypeError, "schedules[1]"),
+    (S.chained, dict(schedules=[c, S.exponential(0.2, 0.9)]), ValueError, "schedules"),
+    (S.cyclic, dict(base_lr=0.1, max_lr=0.2, scale_fn=0.5), TypeError, "scale_fn"),
+    (S.cyclic, dict(base_lr=0.1, max_lr=0.2, scale_mode="iteration"), ValueError, "scale_mode"),
+    (S.one_cycle, dict(max_lr=0.1), ValueError, "total_steps"),
+    (S.one_cycle, dict(max_lr=0.1, epochs=0, steps_per_epoch=10), ValueError, "epochs"),
+    (S.one_cycle, dict(max_lr=0.1, epochs=3, steps_per_epoch=2.5), TypeError, "steps_per_epoch"),
     (S.ReduceLROnPlateau, dict(lr=-1.0), ValueError, "lr"),
     (S.ReduceLROnPlateau, dict(lr=0.1, mode="minimum"), ValueError, "mode"),
     (S.ReduceLROnPlateau, dict(lr=0.1, factor=1.0), ValueError, "factor"),
@@ -497,6 +655,18 @@ def test_bad_steps_are_rejected_naming_t(t, error):
         with pytest.raises(error) as info:
             s(t)
         assert str(info.value).startswith("t must"), str(info.value)
+
+
+@pytest.mark.parametrize("s, t, text", [
+    (S.lambda_lr(0.1, lambda t: -1.0), 3, "lr_lambda(3) must be >= 0"),
+    (S.lambda_lr(0.1, lambda t: "fast"), 0, "lr_lambda(0) must be a real number"),
+    (S.multiplicative(0.1, lambda t: float("nan")), 2, "lr_lambda(1) must be >= 0"),
+    (S.cyclic(0.1, 1.0, 3, scale_fn=lambda c: None), 0, "scale_fn(1) must be a real number"),
+], ids=["negative", "text", "nan", "None"])
+def test_bad_values_of_the_given_functions_are_rejected_naming_them(s, t, text):
+    with pytest.raises((TypeError, ValueError)) as info:
+        s(t)
+    assert text in str(info.value)
 
 
 @pytest.mark.parametrize("metric", ["0.5", None, True, [0.5]])

@@ -7,13 +7,16 @@ Run from the repository root (needs torch 2.13.0, CPU build)::
 Each case pairs an lrcourse schedule ``ours = {"name", "kwargs"}`` with the torch scheduler
 ``torch = {"name", "kwargs"}`` that should give the same rates, and stores ``lrs[t]`` =
 ``scheduler.get_last_lr()[0]`` after ``t`` calls of ``scheduler.step()``, t = 0 .. T-1.
-Nested schedules (warmup, sequential) hold specs of the same form in their kwargs.
+Nested schedules (warmup, sequential, chained) hold specs of the same form in their kwargs.
+Where a function goes (``lr_lambda``, ``scale_fn``) a spec holds ``{"fn": name, ...}``, made
+into the function by golden_functions.py for both sides.
 
 ``torch_lrs`` and ``torch_spec`` are also imported by tests/test_schedules.py, which runs
 them live on random configurations when torch is installed: the torch side is written once.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import pathlib
 import warnings
@@ -24,6 +27,9 @@ from torch.optim import SGD
 from torch.optim import lr_scheduler as L
 
 OUT = pathlib.Path(__file__).with_name("schedules.json")
+_spec = importlib.util.spec_from_file_location("golden_functions", OUT.with_name("golden_functions.py"))
+functions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(functions)
 WSD_EPS = 1e-300  # torch's LinearLR needs start_factor > 0; wsd warms up from exactly 0
 
 
@@ -36,7 +42,10 @@ def _scheduler(opt, name, kwargs):
     if name == "SequentialLR":
         subs = [_scheduler(opt, s["name"], s["kwargs"]) for s in kwargs["schedulers"]]
         return L.SequentialLR(opt, subs, milestones=list(kwargs["milestones"]))
-    return getattr(L, name)(opt, **kwargs)
+    if name == "ChainedScheduler":  # created in order: each makes its step 0 on the rate so far
+        subs = [_scheduler(opt, s["name"], s["kwargs"]) for s in kwargs["schedulers"]]
+        return L.ChainedScheduler(subs, optimizer=opt)
+    return getattr(L, name)(opt, **functions.resolve(kwargs))
 
 
 def torch_lrs(name, kwargs, T):
@@ -44,7 +53,7 @@ def torch_lrs(name, kwargs, T):
 
     ``kwargs`` holds the scheduler's arguments plus ``lr``, the optimizer's rate. For
     ``SequentialLR`` it holds ``schedulers`` (a list of ``{"name", "kwargs"}`` without lr)
-    and ``milestones``. For ``ReduceLROnPlateau`` it holds ``metrics``: the rate after each
+    and ``milestones``; ``ChainedScheduler`` holds ``schedulers`` only. For ``ReduceLROnPlateau`` it holds ``metrics``: the rate after each
     ``step(metric)``, so T = len(metrics) + 1.
     """
     kwargs = dict(kwargs)
@@ -78,6 +87,9 @@ def torch_spec(name, kwargs):
     k = dict(kwargs)
     simple = {
         "constant": ("ConstantLR", lambda: {"factor": 1.0}),
+        "constant_lr": ("ConstantLR", lambda: {key: k[key] for key in ("factor", "total_iters") if key in k}),
+        "lambda_lr": ("LambdaLR", lambda: {"lr_lambda": k["lr_lambda"]}),
+        "multiplicative": ("MultiplicativeLR", lambda: {"lr_lambda": k["lr_lambda"]}),
         "step": ("StepLR", lambda: {"step_size": k["step_size"], "gamma": k.get("gamma", 0.1)}),
         "multistep": ("MultiStepLR", lambda: {"milestones": list(k["milestones"]),
                                               "gamma": k.get("gamma", 0.1)}),
@@ -111,12 +123,24 @@ def torch_spec(name, kwargs):
     if name == "sequential":
         parts = [torch_spec(s["name"], s["kwargs"]) for s in k["schedules"]]
         lrs = {p[1]["lr"] for p in parts}
-        if len(lrs) != 1 or any(p[0] in ("CyclicLR", "OneCycleLR", "SequentialLR") for p in parts):
+        # (MultiplicativeLR restarts from the rate so far at its milestone, ChainedScheduler fails)
+        if len(lrs) != 1 or any(p[0] in ("CyclicLR", "OneCycleLR", "SequentialLR", "MultiplicativeLR",
+                                         "ChainedScheduler") for p in parts):
             raise ValueError("torch's SequentialLR needs plain schedulers sharing one lr")
         subs = [{"name": cls, "kwargs": {a: b for a, b in kw.items() if a != "lr"}}
                 for cls, kw in parts]
         return "SequentialLR", {"lr": lrs.pop(), "schedulers": subs,
                                 "milestones": list(k["milestones"])}
+    if name == "chained":
+        parts = [torch_spec(s["name"], s["kwargs"]) for s in k["schedules"]]
+        flat = []
+        for cls, kw in parts:  # a chain in a chain is spliced in
+            flat += kw["schedulers"] if cls == "ChainedScheduler" else [{"name": cls, "kwargs": kw}]
+        lrs = {s["kwargs"].pop("lr") for s in flat if "lr" in s["kwargs"]} | {
+            kw["lr"] for cls, kw in parts if cls == "ChainedScheduler"}
+        if len(lrs) != 1:
+            raise ValueError("torch's ChainedScheduler drives one optimizer: one lr")
+        return "ChainedScheduler", {"lr": lrs.pop(), "schedulers": flat}
     if name == "wsd":
         lr, total, w, d = k["lr"], k["total_steps"], k["warmup_steps"], k["decay_steps"]
         final = k.get("final_lr", 0.0)
@@ -146,6 +170,83 @@ def _metrics(n, seed, kind):
     if kind == "max":
         curve = 1 - curve
     return [round(float(x), 4) for x in curve]
+
+
+def _f(name, **params):
+    return {"fn": name, **params}
+
+
+def new_cases():
+    """ConstantLR, LambdaLR, MultiplicativeLR, ChainedScheduler, CyclicLR's scale_fn and
+    OneCycleLR's epochs (issue 16)."""
+    lr = 0.1
+    chains = {
+        "torch docs: ConstantLR, ExponentialLR": [_s("constant_lr", lr=1.0, factor=0.1, total_iters=2),
+                                                 _s("exponential", lr=1.0, gamma=0.9)],
+        "linear, step, polynomial": [_s("linear", lr=lr, start_factor=0.2, total_iters=10),
+                                     _s("step", lr=lr, step_size=7, gamma=0.5),
+                                     _s("polynomial", lr=lr, total_iters=50, power=2.0)],
+        "multistep, constant_lr, linear decay to 0": [
+            _s("multistep", lr=lr, milestones=[0, 5, 5, 30], gamma=0.5),
+            _s("constant_lr", lr=lr, factor=0.25, total_iters=12),
+            _s("linear", lr=lr, start_factor=1.0, end_factor=0.0, total_iters=40)],
+        "cosine eta_min, exponential": [_s("cosine", lr=lr, T_max=30, eta_min=0.01),
+                                        _s("exponential", lr=lr, gamma=0.99)],
+        "exponential, cosine past T_max": [_s("exponential", lr=lr, gamma=0.99), _s("cosine", lr=lr, T_max=25)],
+        "lambda_lr, exponential": [_s("lambda_lr", lr=lr, lr_lambda=_f("power", gamma=0.95)),
+                                   _s("exponential", lr=lr, gamma=0.99)],
+        "exponential, lambda_lr": [_s("exponential", lr=lr, gamma=0.99),
+                                   _s("lambda_lr", lr=lr, lr_lambda=_f("warmup", w=10))],
+        "multiplicative, multistep": [_s("multiplicative", lr=lr, lr_lambda=_f("piecewise", until=10, then=0.9)),
+                                      _s("multistep", lr=lr, milestones=[0, 5, 5, 40], gamma=0.5)],
+        "warm restarts, linear": [_s("cosine_warm_restarts", lr=lr, T_0=10, T_mult=2, eta_min=0.001),
+                                  _s("linear", lr=lr, start_factor=0.5, total_iters=20)],
+        "linear, warm restarts": [_s("linear", lr=lr, start_factor=0.5, total_iters=20),
+                                  _s("cosine_warm_restarts", lr=lr, T_0=10, T_mult=2, eta_min=0.001)],
+        "constant, cosine": [_s("constant", lr=lr), _s("cosine", lr=lr, T_max=20)],
+        "one schedule": [_s("step", lr=lr, step_size=3, gamma=0.5)],
+        "a chain in a chain": [_s("chained", schedules=[_s("constant_lr", lr=lr, factor=0.5, total_iters=4),
+                                                         _s("cosine", lr=lr, T_max=15)]),
+                               _s("exponential", lr=lr, gamma=0.97)],
+    }
+    return [
+        ("constant_lr defaults", _s("constant_lr", lr=lr), 12),
+        ("constant_lr torch docs", _s("constant_lr", lr=0.05, factor=0.5, total_iters=40), 60),
+        ("constant_lr factor 1", _s("constant_lr", lr=lr, factor=1.0, total_iters=3), 10),
+        ("constant_lr total_iters 0", _s("constant_lr", lr=lr, factor=0.5, total_iters=0), 10),
+        ("constant_lr lr 0", _s("constant_lr", lr=0.0), 8),
+        ("lambda_lr power", _s("lambda_lr", lr=lr, lr_lambda=_f("power", gamma=0.95)), 100),
+        ("lambda_lr warmup", _s("lambda_lr", lr=0.5, lr_lambda=_f("warmup", w=10)), 30),
+        ("lambda_lr inverse", _s("lambda_lr", lr=lr, lr_lambda=_f("inverse", c=0.1)), 50),
+        ("lambda_lr cosine", _s("lambda_lr", lr=lr, lr_lambda=_f("cosine", T=30)), 40),
+        ("lambda_lr zero", _s("lambda_lr", lr=lr, lr_lambda=_f("constant", f=0.0)), 5),
+        ("multiplicative constant = exponential", _s("multiplicative", lr=lr,
+                                                     lr_lambda=_f("constant", f=0.95)), 100),
+        ("multiplicative piecewise", _s("multiplicative", lr=lr,
+                                        lr_lambda=_f("piecewise", until=10, then=0.9)), 60),
+        ("multiplicative inverse", _s("multiplicative", lr=1.0, lr_lambda=_f("inverse", c=0.05)), 40),
+        ("multiplicative step_down", _s("multiplicative", lr=lr,
+                                        lr_lambda=_f("step_down", n=5, gamma=0.9)), 30),
+        *[(f"chained {name}", _s("chained", schedules=parts), 100) for name, parts in chains.items()],
+        ("cyclic scale_fn sine (torch docs)", _s("cyclic", base_lr=0.01, max_lr=0.1, step_size_up=5,
+                                                 scale_fn=_f("sine")), 60),
+        ("cyclic scale_fn halving = triangular2", _s("cyclic", base_lr=0.01, max_lr=0.1, step_size_up=4,
+                                                     step_size_down=6, scale_fn=_f("halving")), 50),
+        ("cyclic scale_fn iterations", _s("cyclic", base_lr=0.01, max_lr=0.1, step_size_up=5,
+                                          step_size_down=7, scale_fn=_f("power", gamma=0.99),
+                                          scale_mode="iterations"), 60),
+        ("cyclic scale_fn with mode ignored", _s("cyclic", base_lr=0.0, max_lr=0.2, step_size_up=3,
+                                                 mode="exp_range", gamma=0.5,
+                                                 scale_fn=_f("inverse", c=0.5)), 30),
+        ("one_cycle epochs", _s("one_cycle", max_lr=0.1, epochs=10, steps_per_epoch=12), 120),
+        ("one_cycle epochs three_phase linear", _s("one_cycle", max_lr=1.0, epochs=4, steps_per_epoch=25,
+                                                   anneal_strategy="linear", three_phase=True), 100),
+        ("one_cycle total_steps wins over epochs", _s("one_cycle", max_lr=0.1, total_steps=50, epochs=3,
+                                                      steps_per_epoch=7), 50),
+        ("sequential constant_lr, lambda_lr", _s("sequential", schedules=[
+            _s("constant_lr", lr=lr, factor=0.5, total_iters=3),
+            _s("lambda_lr", lr=lr, lr_lambda=_f("power", gamma=0.9))], milestones=[5]), 30),
+    ]
 
 
 def cases():
@@ -243,6 +344,7 @@ def cases():
         ("plateau eps rule", _s("ReduceLROnPlateau", lr=2e-7, patience=0, factor=0.5,
                                 metrics=[1.0] * 12), 13),
     ]
+    c += new_cases()
     out = [(name, spec, T, torch_spec(spec["name"], spec["kwargs"])) for name, spec, T in c]
     # Torch combinations with ConstantLR (no lrcourse twin class): ours is a nested sequential.
     lr = 0.05
