@@ -271,3 +271,17 @@ def test_noisy_parabola_floor_closed_form():
                      keep_params=False)
     measured = h.loss[-20:].mean()
     assert measured == pytest.approx(0.6 * sigma**2 / (2 * (2 - 0.6 * L)), rel=0.05)
+
+
+def test_app_says_when_sgd_ends_worse_than_it_started():
+    """Lesson 3's B = 1, lr = 3.2: the mean gap at the end is above the start, which is no noise floor."""
+    from lrcourse import data
+    ds = data.load_breast_cancer()
+    model = models.LogisticRegression(data.standardize(ds.X), ds.y, l2=0.1)
+    sweep = noise.sweep_batch_sizes(model, [1, 64, model.n], lrs=[0.1, 3.2], steps=500, seed=0, progress=False)
+    assert sweep.floors[0, 1] > sweep.gaps[0, 0, 1] and sweep.floors[1, 0] < sweep.gaps[1, 0, 0]
+    app = noise.BatchNoiseApp(sweep, batch_size=1, lr=3.2)
+    assert "no floor" in app.status.value and "worse than it started" in app.status.value
+    app.controls["batch_size"].value = 64
+    app.controls["lr"].value = 0.1
+    assert "floor measured" in app.status.value and "no floor" not in app.status.value

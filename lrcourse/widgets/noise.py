@@ -327,7 +327,7 @@ class BatchNoiseApp(SliderApp):
 
     def _build(self):
         s = self.sweep
-        self.fig, (self.ax_gap, self.ax_lr, self.ax_b) = new_figure(1, 3, figsize=(10.5, 3.3))
+        self.fig, (self.ax_gap, self.ax_lr, self.ax_b) = new_figure(1, 3, figsize=(8.25, 3.1))
         floors = s.floors[self._noisy]
         floors = floors[np.isfinite(floors) & (floors > 0)]
         low = 10 ** np.floor(np.log10(max(floors.min(), 1e-12))) / 10 if floors.size else 1e-8
@@ -348,9 +348,11 @@ class BatchNoiseApp(SliderApp):
         ax.set(xscale="log", yscale="log", xlim=span, ylim=self.ylim, xlabel="learning rate",
                title="floor vs learning rate (this B)")
         ax.title.set_fontsize(10)
-        (self.lr_pred,) = ax.plot([], [], color="C3", ls="--", lw=1.2)
-        (self.lr_meas,) = ax.plot([], [], "o", color="C0", ms=4)
+        (self.lr_pred,) = ax.plot([], [], color="C3", ls="--", lw=1.2, label="predicted")
+        (self.lr_meas,) = ax.plot([], [], "o", color="C0", ms=4, label="measured")
         (self.lr_here,) = ax.plot([], [], "o", mfc="none", mec="k", ms=10, mew=1.5)
+        ax.set_ylabel("floor (mean gap at the end)")
+        ax.legend(loc="upper left", fontsize=8)
 
         ax = self.ax_b
         noisy = s.batch_sizes[self._noisy]
@@ -407,6 +409,10 @@ class BatchNoiseApp(SliderApp):
         if B == s.n:
             return (f"B = N = {B}: full-batch gradient descent, no noise: the gap keeps falling "
                     f"({s.gaps[i, -1, k]:.1e} after {s.steps} steps)")
+        if floor >= s.gaps[i, 0, k]:
+            return (f"<span style='color:{DIVERGED_COLOR}'>B = {B}, lr = {lr:g}: no floor: SGD ends worse than "
+                    f"it started (mean gap {floor:.2e} against {s.gaps[i, 0, k]:.2e} at the start): "
+                    f"the rate is too large for this batch</span>")
         ratio = floor / s.predicted[i, k]
         return (f"B = {B} ({s.n / B:.3g} steps per epoch), lr = {lr:g}: floor measured {floor:.2e}, "
                 f"predicted lr·E‖g_B − g‖²/4 = {s.predicted[i, k]:.2e} (ratio {ratio:.2f})")
