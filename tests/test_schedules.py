@@ -83,6 +83,8 @@ def _simple(rng, lr, T, starts_at_lr=False):
             names.remove(name)
     name = str(rng.choice(names))
     kwargs = RANDOM[name](rng, T, lr=lr)
+    if name == "constant_lr":  # (torch's SequentialLR restarts ConstantLR by its closed form, which
+        kwargs["total_iters"] = max(kwargs["total_iters"], 1)  # ignores total_iters=0's lasting factor)
     if starts_at_lr and name == "multistep":
         kwargs["milestones"] = [m for m in kwargs["milestones"] if m > 0]
     return {"name": name, "kwargs": kwargs}
