@@ -44,9 +44,9 @@ layer).
                          "acc_delta" (adadelta).
                          ``opt.buffers`` lists the buffers an optimizer keeps.
 
-**Effective learning rates.** The adaptive optimizers have ``effective_lr(state)``: the
-per-coordinate learning rate of the last step taken, with the structure and shapes of params
-(see each class).
+**Effective learning rates.** AdaGrad, RMSprop, Adam and AdamW have ``effective_lr(state)``:
+the per-coordinate learning rate of the last step taken, with the structure and shapes of
+params (see each class). NAdam, RAdam, Adamax and Adadelta do not (yet).
 
 **Divergence is a result, not a crash:** huge or non-finite values give inf/nan, never
 warnings or exceptions.
