@@ -598,7 +598,8 @@ class NAdam(_Moments):
     "Incorporating Nesterov Momentum into Adam").
 
     ``torch.optim.NAdam``'s algorithm, t = k + 1 = 1, 2, ... the step, P the product of the
-    momenta so far (buffer ``mu_product``, starting at 1)::
+    momenta so far (buffer ``mu_product``, starting at 1; one number per setting, kept in an
+    array shaped like the parameters as every buffer is)::
 
         g    <- -g                                      (maximize only)
         g    <- g + weight_decay * p                    (or, decoupled_weight_decay=True:
