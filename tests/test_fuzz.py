@@ -711,6 +711,31 @@ if stability is not None:
                   track_peak="pos?", every="count")),
     ]
 
+nqm = optional_module("lrcourse.nqm")
+if nqm is not None:
+    _NQ = lambda: nqm.NoisyQuadratic.zhang(3)  # noqa: E731
+    SPECS += [
+        Spec("nqm.NoisyQuadratic", nqm.NoisyQuadratic, lambda: dict(h=np.array([1.0, 0.5]), c=np.array([1.0, 0.5]),
+                                                                   m0=1.0),
+             dict(h="array", c="array", m0="pos")),
+        Spec("nqm.NoisyQuadratic.zhang", nqm.NoisyQuadratic.zhang, lambda: dict(dim=3, m0=1.0),
+             dict(dim="count", m0="pos")),
+        Spec("nqm.expected_loss", nqm.expected_loss,
+             lambda: dict(model=_NQ(), lr=0.1, batch_size=2, steps=3, momentum=0.5, precondition=0.0),
+             dict(model="reject", lr="nonneg[]", batch_size="ge1[]", steps="nat", momentum="unit_open[]",
+                  precondition="nonneg[]")),
+        Spec("nqm.steps_to_target", nqm.steps_to_target,
+             lambda: dict(model=_NQ(), target=0.1, lr=0.1, batch_size=2, momentum=0.0, precondition=0.0,
+                          max_steps=64),
+             dict(model="reject", target="pos", lr="nonneg[]", batch_size="ge1[]", momentum="unit_open[]",
+                  precondition="nonneg[]", max_steps="count")),
+        Spec("nqm.best_steps", nqm.best_steps,
+             lambda: dict(model=_NQ(), target=0.1, batch_sizes=[1, 2], lrs=[0.1, 0.5], momentum=0.0,
+                          precondition=0.0, max_steps=64),
+             dict(model="reject", target="pos", batch_sizes="ge1[]", lrs="nonneg[]", momentum="unit_open",
+                  precondition="nonneg", max_steps="count")),
+    ]
+
 # The checks of every assignment: each takes the learner's answers, and whatever the learner
 # hands in (nothing written yet, a wrong type, a function of the wrong arity, NaN), the check
 # must fail with AssertionError and a hint, never pass and never crash differently.
@@ -852,11 +877,11 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
         "fast_frames": "ipympl transport internals", "png_bytes": "ipympl transport internals",
         **dict.fromkeys(["RangeTest", "SearchResult", "Bracket", "HyperbandResult", "BayesResult", "LMSTheory",
                          "LMSResult", "TDResult", "Solution", "SubmissionResult", "GradeRun",
-                         "SharpnessRun", "Catapult", "WarmupSweep"],
+                         "SharpnessRun", "Catapult", "WarmupSweep", "BestSteps"],
                         "a record returned by a function of search, online or grading"),
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]
-    others += [m for m in (curvature, stability) if m is not None]
+    others += [m for m in (curvature, stability, nqm) if m is not None]
     for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, *others):
         for name in module.__all__:
             obj = getattr(module, name)
