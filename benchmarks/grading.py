@@ -81,7 +81,7 @@ def run_nbgrader(exe: Path, course: Path, timeout: float) -> float:
         f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
         f"c.Execute.timeout = {int(timeout)}\n")
     env = dict(os.environ, JUPYTER_PATH=str(jupyter), OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
     subprocess.run([str(exe), "generate_assignment", ASSIGNMENT, "--force"], cwd=course, env=env,
                    check=True, capture_output=True)
     t = time.perf_counter()
@@ -123,7 +123,9 @@ def main(argv=None) -> int:
         course = Path(tmp)
         subs = make_submissions(course, args.n)
         lr_s, totals = run_lrcourse(course, subs, args.jobs, args.sandbox, args.timeout)
+        print(f"lrcourse --jobs {args.jobs}: {lr_s:.1f} s", flush=True)
         lr1_s, _ = run_lrcourse(course, subs, 1, args.sandbox, args.timeout)
+        print(f"lrcourse --jobs 1: {lr1_s:.1f} s", flush=True)
         nb_s = run_nbgrader(exe, course, args.timeout)
     result = {"submissions": args.n, "sandbox": args.sandbox, "lrcourse_jobs": args.jobs,
               "lrcourse_s": round(lr_s, 1), "lrcourse_jobs1_s": round(lr1_s, 1),

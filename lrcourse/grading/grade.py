@@ -803,8 +803,7 @@ _SUSPICIOUS = [
                 r"\bsetattr\s*\(\s*(np|numpy|math|builtins|__builtins__|lrcourse|checks|ex\d+)\b|"
                 r"\bsys\s*\.\s*modules\s*\["), "replaces library functions (monkey-patching)"),
 ]
-_CHECKS = re.compile(r"\blrcourse\s*\.\s*checks\b|\bfrom\s+lrcourse\s+import\b[^\n]*\bchecks\b|"
-                     r"\bimport\s+lrcourse\b")
+_CHECKS = re.compile(r"\blrcourse\s*\.\s*checks\b|\bfrom\s+lrcourse\s+import\b[^\n]*\bchecks\b")
 
 
 def suspicious(source: str, answer: bool = False) -> list[str]:
@@ -1005,12 +1004,15 @@ def _pool(solution, tasks, jobs, timeout, notebook_timeout, done):
 
     def feed(conn):
         w = workers[conn]
-        if queue:
-            w[1], w[2] = queue.pop(), monotonic()
+        w[1] = queue.pop() if queue else None
+        w[2] = monotonic()
+        try:
             conn.send(w[1])
-        else:
-            w[1] = None
-            conn.send(None)
+        except OSError:              # the worker died between two notebooks: not their fault
+            if w[1] is not None:
+                queue.append(w[1])
+                w[1] = None
+            lost(conn, "")
 
     def lost(conn, why):
         p, task, _ = workers.pop(conn)
@@ -1146,7 +1148,9 @@ def grade(solution, submissions, *, timeout: float = DEFAULT_TIMEOUT,
                              f"got {len(names)} names")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs) or 1))
     results: list[SubmissionResult | None] = [None] * len(subs)
-    tasks = [(k, s, names[k], Options(sandboxed, limits or Limits(), submission_seed(seed, s)))
+    if limits is None:           # CPU seconds: enough for the whole notebook, not more
+        limits = Limits(cpu_s=int(notebook_timeout * 1.2) + 60)
+    tasks = [(k, s, names[k], Options(sandboxed, limits, submission_seed(seed, s)))
              for k, s in enumerate(subs)]
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr,
                disable=(None if progress is None else not progress))

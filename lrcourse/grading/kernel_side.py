@@ -194,6 +194,7 @@ def integrity(when, _st=None, _vars=vars, _id=id, _setattr=setattr, _mods=None, 
 
 
 def _ipython_problems(st):
+    import types
     problems = []
     old, roots = st["ipython"], st["roots"]
     new = _ipython_state(st["shell"])
@@ -205,7 +206,8 @@ def _ipython_problems(st):
     for name, cbs in new["events"].items():
         before = old["events"].get(name, ())
         for cb in cbs:
-            if not any(cb is b or cb == b for b in before) and \
+            if not any(cb is b or (type(cb) is type(b) is types.MethodType and cb == b)
+                       for b in before) and \
                     is_student_file(_code_file(cb) or "<unknown>", roots):
                 problems.append(f"an IPython {name!r} event hook was registered")
     for label, (obj, callables) in old["instance"].items():
@@ -235,7 +237,8 @@ def _class_problems(st):
         for name in DUNDERS:
             f = vars(cls).get(name)
             if f is not None and _code_file(f) is not None \
-                    and is_student_file(_code_file(f), roots):
+                    and is_student_file(_code_file(f), roots) \
+                    and "__create_fn__" not in getattr(f, "__qualname__", ""):  # dataclasses
                 problems.append(f"student code defines a class {cls.__qualname__} with {name} "
                                 "(answers of unexpected types with overridden comparisons)")
                 break
@@ -283,7 +286,7 @@ def _make_hook(fd, protected, roots):
                     return
             elif event.startswith(("object.",)) and id(args[0]) in protected:
                 pass
-            elif not (mine and (mine[0] or (files[0].endswith(("/inspect.py", "/traceback.py"))
+            elif not (mine and (mine[0] or (files[0].endswith("/inspect.py")
                                             and len(mine) > 1 and mine[1]))):
                 return
             what = event + (f" {args[1]}" if event.startswith("object.") else "")

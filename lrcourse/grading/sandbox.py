@@ -61,7 +61,8 @@ def available() -> bool:
     global _WORKS
     if _WORKS is None:
         path = bwrap_path()
-        if path is None or not sys.platform.startswith("linux"):
+        tools = [shutil.which("prlimit")] + ([shutil.which("setpriv")] if os.getuid() == 0 else [])
+        if path is None or not sys.platform.startswith("linux") or None in tools:
             _WORKS = False
         else:
             import subprocess
