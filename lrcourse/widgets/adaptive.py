@@ -309,6 +309,8 @@ class OptimizerRaceApp(SliderApp):
         ax.set_ylim(*yl)
         ax.set_aspect("equal", adjustable="box")
         ax.set_title(name, fontsize=10)
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
         self._lim = (xl, yl)
 
     def update(self, lr, factor, problem):

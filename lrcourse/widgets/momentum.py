@@ -256,6 +256,8 @@ class RateMapApp(SliderApp):
         (self.gd,) = ax.plot([], [], "o", color="w", mec="k", ms=7, clip_on=False)
         self.blit.add(self.star)
         self.blit.add(self.gd)
+        self.kappa_label = ax.text(0.02, 0.95, "", transform=ax.transAxes, color="w", va="top", fontsize=10)
+        self.blit.add(self.kappa_label)                                # which map is shown (the title is static)
         ax.set_xlim(self.lrs[0], self.lrs[-1])
         ax.set_ylim(0, 0.975)
 
@@ -271,6 +273,7 @@ class RateMapApp(SliderApp):
         alpha, beta = (float(p) for p in theory.polyak_momentum(self.L, mu))
         self.star.set_data([alpha], [beta])
         self.gd.set_data([float(theory.best_constant_lr(self.L, mu))], [0.0])
+        self.kappa_label.set_text(f"κ = {kappa:g}")
         r = self.rates[self.kappas.index(kappa)]
         b, l = np.unravel_index(np.argmin(r), r.shape)
         self.status.value = (
