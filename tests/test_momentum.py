@@ -223,6 +223,7 @@ def test_rate_map_slider_swaps_maps_and_moves_the_star(rmap):
             alpha, beta = theory.polyak_momentum(1.0, 1 / kappa)
             np.testing.assert_allclose(rmap.star.get_data(), [[alpha], [beta]])
             assert f"κ = {kappa:g}" in rmap.status.value
+            assert rmap.kappa_label.get_text() == f"κ = {kappa:g}"      # shown on the map itself
 
 
 def test_rate_map_bad_arguments():
