@@ -190,8 +190,9 @@ def check_choose_lr(choose_lr, hidden=False):
                 fail("the rate returned by choose_lr", case, "a positive learning rate", lr)
             ratio, ok = _shrinks_enough(lr, L, c, steps, factor)
             if not ok:
-                fail(part, case, f"f - f* shrunk at least {factor:.3g} times in {steps} steps",
-                     f"shrunk only {1 / ratio:.3g} times" if ratio > 0 else "a failure",
+                fail(part, case, "f - f* shrunk at least factor times within the steps" if hidden else
+                     f"f - f* shrunk at least {factor:.3g} times in {steps} steps",
+                     f"shrunk only {1 / ratio:.3g} times" if 0 < ratio < np.inf else "it did not shrink",
                      "Estimate the curvature L from the measurements (the loss is a parabola in w: what is its "
                      "second derivative?), then pick the rate whose factor |1 - lr·L| per step is small enough; "
                      "check your estimate on the measurements before trusting it.")

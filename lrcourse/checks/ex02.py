@@ -249,7 +249,8 @@ def check_regression_lr(regression_lr, hidden=False):
                 fail("the rate returned by regression_lr", case, "a positive learning rate", lr)
             ratio = _regression_shrink(lr, X, steps)
             if not ratio <= (1 + 1e-6) / factor:
-                fail(part, case, f"f - f* shrunk at least {factor:.3g} times in {steps} steps from every start",
+                fail(part, case, "f - f* shrunk at least factor times within the steps from every start" if hidden
+                     else f"f - f* shrunk at least {factor:.3g} times in {steps} steps from every start",
                      f"only {1 / ratio:.3g} times from the worst start" if 0 < ratio < math.inf else "it grew",
                      "Write the loss as a quadratic in w: which matrix holds its curvatures, and which of its numbers "
                      "limit the rate and set the speed? Then choose the rate as lesson 2 does.")

@@ -240,7 +240,9 @@ def check_plan_sgd(plan_sgd, hidden=False):
             fail("the batch size returned by plan_sgd", case, f"a whole number between 1 and the budget", got[1])
         loss = float(_expected_losses(lr, int(B), lam, sigma, x0, budget))
         if not loss <= target * (1 + 1e-6):
-            fail("the outcome of plan_sgd", case, f"an expected final loss <= {target:.4g}", f"{loss:.4g}",
+            fail("the outcome of plan_sgd", case, "an expected final loss <= target" if hidden else
+                 f"an expected final loss <= {target:.4g}", f"{loss / target:.3g} times the target" if hidden else
+                 f"{loss:.4g}",
                  "Two things cost loss: the start not yet forgotten (too few steps, or a too small rate) and the "
                  "noise floor (too large a rate for the batch). Per axis you can follow E[x_i^2] step by step as in "
                  "question 1, with noise variance sigma^2 / B, and compare candidate plans.")
