@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import optimizers
-from . import case_rng, expect, expect_close, forbid, is_hidden, passed, run_answer
+from . import case_rng, close, expect, forbid, is_hidden, passed, run_answer
 
 __all__ = ["check_heavy_ball_step", "check_polyak_settings", "check_is_stable", "check_to_heavy_ball",
            "check_tune_heavy_ball"]
@@ -71,11 +71,9 @@ def check_heavy_ball_step(heavy_ball_step, hidden=False):
                f"heavy_ball_step changed x or x_prev in place ({where}): compute new values instead of "
                "updating the inputs (no `x -= ...` or `x[...] = ...`).")
         x_new, x_old = got
-        expect_close(x_old, x, f"the second value returned ({where})",
-                     "Return the current x as the second value, so that the next call gets it as x_prev.")
-        expect_close(x_new, x - alpha * grad(x) + beta * (x - x_prev), f"the new x ({where})",
-                     "A gradient step of size alpha at x, plus beta times the last move x − x_prev "
-                     "(the ball keeps going the way it was going).", rtol=1e-9)
+        close(x_old, x, f"the second value returned ({where})", "", "Return the current x as the second value, so that the next call gets it as x_prev.", rtol=1e-9, atol=1e-12)
+        close(x_new, x - alpha * grad(x) + beta * (x - x_prev), f"the new x ({where})", "", "A gradient step of size alpha at x, plus beta times the last move x − x_prev "
+                     "(the ball keeps going the way it was going).", rtol=1e-9, atol=1e-12)
     # many steps from rest must follow lrcourse's (PyTorch's) SGD with momentum
     if hidden:
         n, steps = int(rng.integers(2, 6)), 60
@@ -92,7 +90,7 @@ def check_heavy_ball_step(heavy_ball_step, hidden=False):
     for _ in range(steps):
         p, state = opt.step(p, grad(p), state)
         x, x_prev = _pair(run_answer(heavy_ball_step, x, x_prev, grad, lr, beta), "heavy_ball_step")
-    expect_close(x, p, where, "Each call must use the x_prev returned by the previous call.", rtol=1e-8, atol=1e-12)
+    close(x, p, where, "", "Each call must use the x_prev returned by the previous call.", rtol=1e-8, atol=1e-12)
     passed("heavy_ball_step is Polyak's heavy ball, and matches SGD with momentum step for step.")
 
 
@@ -119,11 +117,9 @@ def check_polyak_settings(polyak_settings, hidden=False):
         alpha, beta = got
         want_alpha, want_beta = _polyak(L, mu)
         extra = " (here L = μ)" if L == mu else ""
-        expect_close(alpha, want_alpha, f"alpha for {where}{extra}",
-                     "Polyak's alpha is built from √L and √μ; for L = μ it must reduce to gradient descent's "
-                     "one-step rate 1/L.", rtol=1e-7)
-        expect_close(beta, want_beta, f"beta for {where}{extra}",
-                     "Polyak's beta is the square of the heavy ball's best rate (√κ − 1)/(√κ + 1); it is 0 when "
+        close(alpha, want_alpha, f"alpha for {where}{extra}", "", "Polyak's alpha is built from √L and √μ; for L = μ it must reduce to gradient descent's "
+                     "one-step rate 1/L.", rtol=1e-7, atol=1e-12)
+        close(beta, want_beta, f"beta for {where}{extra}", "", "Polyak's beta is the square of the heavy ball's best rate (√κ − 1)/(√κ + 1); it is 0 when "
                      "L = μ and approaches 1 as κ grows.", rtol=1e-7, atol=1e-12)
     passed("polyak_settings gives Polyak's optimal heavy-ball settings.")
 

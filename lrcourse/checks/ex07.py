@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import search
-from . import case_rng, expect, expect_close, forbid, is_hidden, passed, run_answer
+from . import case_rng, close, expect, forbid, is_hidden, passed, run_answer
 
 __all__ = ["check_sweep_and_smooth", "check_steepest_and_stop", "check_hyperband_brackets",
            "check_expected_improvement", "check_hyperband_budget", "hyperband_cost"]
@@ -47,22 +47,19 @@ def check_sweep_and_smooth(lr_sweep, smooth, hidden=False):
         curves.append((losses.tolist(), 0.9, "smooth(losses as a list, 0.9)"))
     for start, end, n, where in sweeps:
         got = _calm(lr_sweep, start, end, n)
-        expect_close(got, search.exponential_sweep(start, end, n), where,
-                     "The rates grow by the same factor every step, from start_lr to end_lr, both included.",
-                     rtol=1e-9)
+        close(got, search.exponential_sweep(start, end, n), where, "", "The rates grow by the same factor every step, from start_lr to end_lr, both included.", rtol=1e-9, atol=1e-12)
     got = _calm(smooth, np.full(5, 3.0), 0.98)
     if np.allclose(np.asarray(got, dtype=float), 3.0 * (1 - 0.98 ** np.arange(1, 6)), rtol=1e-6):
         raise AssertionError("smooth of a constant loss 3 should stay 3: divide the moving average by "
                              "1 - beta^(i+1) (the bias correction).")
-    expect_close(got, np.full(5, 3.0), "smooth([3, 3, 3, 3, 3], 0.98)", "A constant must come out unchanged.", rtol=1e-9)
+    close(got, np.full(5, 3.0), "smooth([3, 3, 3, 3, 3], 0.98)", "", "A constant must come out unchanged.", rtol=1e-9, atol=1e-12)
     for losses, beta, where in curves:
         kept = np.array(losses, dtype=float)
         got = _calm(smooth, losses, beta)
         expect(np.array_equal(np.asarray(losses, dtype=float), kept), "smooth modified losses in place: "
                "build a new array.")
-        expect_close(got, search.smooth_losses(kept, beta), where,
-                     "avg = beta * avg + (1 - beta) * loss, starting from avg = 0; report avg / (1 - beta^(i+1)) "
-                     "with i = 0 for the first loss.", rtol=1e-9)
+        close(got, search.smooth_losses(kept, beta), where, "", "avg = beta * avg + (1 - beta) * loss, starting from avg = 0; report avg / (1 - beta^(i+1)) "
+                     "with i = 0 for the first loss.", rtol=1e-9, atol=1e-12)
     passed("lr_sweep is geometric and smooth is a bias-corrected moving average.")
 
 
@@ -213,7 +210,7 @@ def check_expected_improvement(expected_improvement, hidden=False):
                                                         rtol=1e-6):
             raise AssertionError("That is the improvement for maximisation. We minimise the loss: improvement "
                                  "is max(best - xi - f, 0).")
-        expect_close(got, want, where, "With d = best - xi - mean and z = d / std: EI = d * Phi(z) + std * phi(z); "
+        close(got, want, where, "", "With d = best - xi - mean and z = d / std: EI = d * Phi(z) + std * phi(z); "
                      "where std = 0, EI = max(d, 0).", rtol=1e-6, atol=1e-12)
     passed("expected_improvement matches the closed form, std = 0 included.")
 
