@@ -725,7 +725,7 @@ class wsd(Schedule):
     ``lr + (final_lr - lr) * min(t - D, d) / d`` for t >= D, so ``s(total_steps) = final_lr``,
     held afterwards. Needs w + d <= total_steps.
     Hu et al. 2024, "MiniCPM: Unveiling the Potential of Small Language Models with Scalable
-    Training Strategies".
+    Training Strategies" (their decay was exponential; this is the common linear variant).
     torch has no class; for decay_steps >= 1 and final_lr <= lr it is
     ``SequentialLR(opt, [LinearLR(opt, eps, 1.0, w), ConstantLR(opt, 1.0), LinearLR(opt, 1.0,
     final_lr / lr, d)], milestones=[w, D])`` with eps -> 0 (torch needs start_factor > 0).
@@ -756,9 +756,9 @@ class wsd(Schedule):
 
 
 class ReduceLROnPlateau:
-    """Cut the rate by ``factor`` when a metric stops improving; ``.step(metric)`` -> new lr.
+    """Cut the rate by ``factor`` when a metric stops improving; ``.step(metrics)`` -> new lr.
 
-    After each ``step(metric)``: the metric counts as better when it beats the best so far
+    After each ``step(metrics)``: the metric counts as better when it beats the best so far
     by the threshold (mode "min", "rel": ``metric < best * (1 - threshold)``; "abs":
     ``metric < best - threshold``; mirrored for "max"), which resets the count of bad
     steps; otherwise that count grows. When it exceeds ``patience`` the rate becomes
@@ -799,14 +799,16 @@ class ReduceLROnPlateau:
             return metric > self.best * (self.threshold + 1.0)
         return metric > self.best + self.threshold
 
-    def step(self, metric):
-        """Record one metric value (e.g. a validation loss); return the rate to use next."""
-        if isinstance(metric, np.ndarray) and metric.ndim == 0:
-            metric = metric.item()
-        if isinstance(metric, (float, np.floating)) and not np.isfinite(metric):
-            current = float(metric)  # a diverged run's NaN/inf loss is a result, not an error
+    def step(self, metrics):
+        """Record one metric value (e.g. a validation loss); return the rate to use next.
+
+        The argument is called ``metrics``, as in torch (``scheduler.step(metrics=val_loss)``)."""
+        if isinstance(metrics, np.ndarray) and metrics.ndim == 0:
+            metrics = metrics.item()
+        if isinstance(metrics, (float, np.floating)) and not np.isfinite(metrics):
+            current = float(metrics)  # a diverged run's NaN/inf loss is a result, not an error
         else:
-            current = v.number("metric", metric)
+            current = v.number("metrics", metrics)
         self.last_epoch += 1
         if self.is_better(current):
             self.best = current

@@ -26,6 +26,7 @@ LESSONS = [
     "01_what_is_the_learning_rate.ipynb",
     "02_curvature_and_conditioning.ipynb",
     "03_stochastic_gradients_and_batch_size.ipynb",
+    "04_schedules.ipynb",
 ]
 
 MAX_LINES = 15          # non-blank lines of a cell the learner sees (longer code belongs in the library)

@@ -339,3 +339,25 @@ def test_schedule_grid_has_one_panel_per_schedule():
     assert len(fig.axes) == 9 and len(visible) == 7
     assert [ax.get_title() for ax in visible] == list(rates)
     assert np.allclose(visible[2].lines[0].get_ydata(), rates["s2"])
+
+
+def test_builder_does_not_call_a_recovered_excursion_divergence():
+    """Cyclic with a peak of 2.5 > 2/L: the loss jumps out of the frame, then comes back (review finding)."""
+    app = W.ScheduleBuilderApp(schedule="cyclic", steps=200, lr=0.5)
+    app.controls["lr"].value = 2.5                                  # the peak of the triangles
+    assert np.isfinite(app.sample[-1]) and app.sample[-1] < app.ax_loss.get_ylim()[1]
+    assert np.any(app.sample > app.ax_loss.get_ylim()[1])             # it did leave the frame
+    assert "diverged" not in app.status.value and "came back" in app.status.value
+    assert len(app.cross.get_xdata()) == 0 and f"{app.expected[-1]:.2e}" in app.status.value
+
+
+def test_race_plot_draws_no_bars_on_its_log_axis():
+    import matplotlib.pyplot as plt
+
+    scores = np.array([[1e-3, 2e-2, 5e-4], [2e-3, 1e-2, 4e-4]])
+    fig, ax = plt.subplots()
+    order = W.race_plot(ax, ["a", "b", "c"], scores)
+    assert list(order) == [2, 0, 1] and len(ax.patches) == 0 and ax.get_xscale() == "log"
+    mean_line = [line for line in ax.lines if line.get_marker() == "o"][0]
+    assert np.allclose(mean_line.get_xdata(), scores.mean(axis=0)[order])
+    plt.close(fig)

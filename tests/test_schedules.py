@@ -673,7 +673,7 @@ def test_bad_values_of_the_given_functions_are_rejected_naming_them(s, t, text):
 
 @pytest.mark.parametrize("metric", ["0.5", None, True, [0.5]])
 def test_bad_metric_is_rejected(metric):
-    with pytest.raises(TypeError, match="^metric must"):
+    with pytest.raises(TypeError, match="^metrics must"):
         S.ReduceLROnPlateau(lr=0.1).step(metric)
 
 
@@ -701,3 +701,11 @@ def test_one_cycle_momentum_moves_against_the_rate():
     assert s.momentum(5) == pytest.approx(m[5])
     with pytest.raises(ValueError, match="base_momentum"):
         s.momentum(3, base_momentum=1.5)
+
+
+def test_reduce_on_plateau_step_takes_torchs_keyword():
+    """torch: ``scheduler.step(metrics=val_loss)``; the same keyword here (review finding F9)."""
+    p = S.ReduceLROnPlateau(0.1, factor=0.5, patience=0)
+    assert p.step(metrics=1.0) == 0.1 and p.step(metrics=1.0) == 0.05
+    with pytest.raises(TypeError, match="metrics"):
+        p.step()

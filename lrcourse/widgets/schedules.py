@@ -132,11 +132,14 @@ def race(problem, racers, steps, *, seeds=(0, 1, 2), plateau=None, epoch_len=Non
 
 
 def race_plot(ax, names, scores):
-    """Bars of the mean score per racer (best on top, log scale), a dot per seed. Returns the order."""
+    """One row per racer (best on top, log scale): a dot per seed, a grey line over their range and a
+    circle at their mean. No bars: on a log axis a bar's length would depend on where the axis starts.
+    Returns the order."""
     mean = scores.mean(axis=0)
     order = np.argsort(mean)
     rows = np.arange(len(names))
-    ax.barh(rows, mean[order], color="C0", alpha=0.6)
+    ax.hlines(rows, scores.min(axis=0)[order], scores.max(axis=0)[order], color="0.75", lw=3)
+    ax.plot(mean[order], rows, "o", color="C0", ms=7, mfc="none", mew=1.5)
     for seed_scores in scores:
         ax.plot(seed_scores[order], rows, "k.", ms=4)
     ax.set(xscale="log", yticks=rows, yticklabels=[names[i] for i in order])
@@ -362,7 +365,7 @@ class ScheduleBuilderApp(SliderApp):
     """Pick a schedule, set its parameters, see the rate and an SGD run follow.
 
     The task is SGD on a noisy 2-D quadratic, f(x) = (lambda_1 x_1^2 + lambda_2 x_2^2) / 2 with
-    gradient noise ``sigma``, for ``steps`` steps. Left: the rate at each step (dashed: the
+    gradient noise ``sigma``, for ``steps`` steps. Left: the rate at each step (dotted: the
     stability limit 2 / lambda_max). Right: the loss of one run (thin), its exact expectation
     (bold) and, for comparison, the expected loss of the constant rate ``lr`` (grey).
     Only the sliders of the chosen schedule are shown.
@@ -459,16 +462,21 @@ class ScheduleBuilderApp(SliderApp):
         self.sample_line.set_data(t, shown(sample))
         self.expected_line.set_data(t, shown(expected))
         blown = np.flatnonzero(~np.isfinite(sample) | (sample > top))
-        self.cross.set_data(*divergence_points(self.ax_loss, blown[0] if blown.size else -1))
-        self.status.value = self.describe(schedule, rates, expected, reference, blown.size > 0)
+        diverged = blown.size > 0 and not sample[-1] < top  # a loss that leaves the frame and comes back did not
+        self.cross.set_data(*divergence_points(self.ax_loss, blown[0] if diverged else -1))
+        self.status.value = self.describe(schedule, rates, expected, reference, diverged, left=blown.size > 0)
         return False
 
-    def describe(self, name, rates, expected, reference, diverged):
-        """The status line: what the schedule does and how it ends against the constant rate."""
+    def describe(self, name, rates, expected, reference, diverged, left=False):
+        """The status line: what the schedule does and how it ends against the constant rate.
+        ``left``: the run's loss went above the frame at some step (and, unless ``diverged``, came back)."""
         text = SCHEDULES[name][1]
         if diverged:
             return (f"<span style='color:{DIVERGED_COLOR}'>{name}: {text}. This run diverged: the rate went "
                     f"above 2/L = {2 / self.lam.max():g}.</span>")
+        if left:
+            text += (f". The loss jumped above the frame while the rate was above 2/L = {2 / self.lam.max():g}, "
+                     f"and came back down")
         top = self.ax_loss.get_ylim()[1]
         if not reference[-1] < top:
             versus = "the constant rate lr diverges"
