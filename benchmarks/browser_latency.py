@@ -1,7 +1,8 @@
 """End-to-end slider latency in a real browser, for the main app of every lesson.
 
-Every lessons/NN_*.ipynb is opened in JupyterLab (this environment's, on a free loopback port)
-in Debian's headless Chromium driven by Python Playwright, all cells are run, and the FIRST
+Every lessons/NN_*.ipynb is opened in JupyterLab (this environment's, on a free loopback port,
+rooted at the repository as `make lab` does) in Debian's headless Chromium (1280 x 800, the file
+browser open) driven by Python Playwright, all cells are run, and the FIRST
 slider of the first cell output that shows a slider next to an ipympl figure is moved with the
 keyboard (focus on the slider handle, arrow keys):
 
@@ -14,10 +15,12 @@ keyboard (focus on the slider handle, arrow keys):
   ("same" in the table; compared after the timing);
 * dragging: 30 presses 33 ms apart (a 1 s keyboard drag) in one direction (towards the side
   with more room); frames painted per second from the first press to the last frame. A slider
-  with fewer positions than presses on that side stops early; the table says so.
+  with fewer positions than presses on that side stops early; the table says so;
+* what is painted: after the drag, every figure of the notebook is compared with matplotlib's
+  own render of it (tests/browser_util.py ``Figures``); "wrong" counts those that disagree.
 
 Goals: p50 <= 60 ms, p95 <= 100 ms, >= 12 fps while dragging, no move missed or unchanged, no
-error output.
+wrong figure, no error output.
 JupyterLab runs with lrcourse.server_extension (installed with lrcourse), which turns Nagle's
 algorithm off on the kernel websocket; without it every other move waits up to 40 ms for the
 browser's delayed acknowledgement. For comparison (RECIPES.md, measured without it): the
@@ -56,14 +59,16 @@ WITHOUT_EXTENSION = ["--ServerApp.jpserver_extensions=lrcourse.server_extension=
 def measure(lesson, work, shots, server_args=()):
     """Open, run and drive one lesson; a dict of what was measured."""
     row = {"lesson": lesson.name}
-    root = browser_util.copy_notebooks([lesson], work / "root")
     t = time.perf_counter()
+    root, path = ((ROOT, lesson.relative_to(ROOT).as_posix()) if lesson.is_relative_to(ROOT)
+                  else (lesson.parent, lesson.name))
     with browser_util.jupyter_lab(root, work, extra_args=server_args) as (base, token), \
             browser_util.chromium(work) as page:
         row["server_start_s"] = time.perf_counter() - t
         try:
             t = time.perf_counter()
-            nb = browser_util.Notebook(page, base, token, lesson.name)
+            nb = browser_util.Notebook(page, base, token, path)
+            browser_util.open_file_browser(page)
             row["open_s"] = time.perf_counter() - t
             row["run_all_s"] = nb.run_all()
             row["problems"] = nb.problems()
@@ -89,6 +94,10 @@ def measure(lesson, work, shots, server_args=()):
             frames, seconds = nb.drag(keys[0], DRAG_PRESSES, DRAG_INTERVAL)
             row.update(drag_frames=frames, drag_s=seconds, drag_fps=frames / seconds if seconds else 0.0)
             nb.wait_quiet()
+            figures = browser_util.Figures(nb).compare()
+            row["figures"] = len(figures)
+            row["wrong_figures"] = [f"cell {f['cell']}: {f['difference']:.1%} differs" for f in figures
+                                    if f["difference"] > browser_util.AGREE]
             shots.mkdir(parents=True, exist_ok=True)
             nb.output.screenshot(path=str(shots / f"{lesson.stem}.png"))
             row["problems"] = nb.problems()  # the moves ran code in the kernel too
@@ -101,6 +110,7 @@ def measure(lesson, work, shots, server_args=()):
     log = (work / "jupyterlab.log").read_text(errors="replace")
     row["tcp_nodelay"] = "lrcourse: kernel websockets send without Nagle's delay" in log  # server_extension
     row["meets_goals"] = ("error" not in row and not row["problems"] and row["missed"] == 0
+                          and not row["wrong_figures"]
                           and row["unchanged"] == 0 and row["p50_ms"] <= GOALS["p50_ms"]
                           and row["p95_ms"] <= GOALS["p95_ms"] and row["drag_fps"] >= GOALS["drag_fps"])
     return row
@@ -132,14 +142,17 @@ def main(argv=None):
           f"({MOVES} moves; drag = {DRAG_PRESSES} presses {DRAG_INTERVAL * 1000:.0f} ms apart). "
           f"Goals: p50 <= {GOALS['p50_ms']:.0f} ms, p95 <= {GOALS['p95_ms']:.0f} ms, >= {GOALS['drag_fps']:.0f} fps")
     print(f"{'lesson':44s} {'slider':18s} {'run all':>7s} {'p50':>5s} {'p95':>5s} {'1st':>5s} {'missed':>6s} "
-          f"{'same':>4s} {'fps':>5s}  goals")
+          f"{'same':>4s} {'fps':>5s} {'wrong':>5s}  goals")
     for r in rows:
         if "error" in r and "p50_ms" not in r:
             print(f"{r['lesson']:44s} NOT MEASURED: {r['error']}")
         else:
             print(f"{r['lesson']:44s} {r['slider'][:18]:18s} {r['run_all_s']:6.1f}s {r['p50_ms']:5.0f} "
                   f"{r['p95_ms']:5.0f} {r['first_move_ms'] or float('nan'):5.0f} {r['missed']:6d} "
-                  f"{r['unchanged']:4d} {r['drag_fps']:5.1f}  {'ok' if r['meets_goals'] else 'MISS'}")
+                  f"{r['unchanged']:4d} {r['drag_fps']:5.1f} {len(r.get('wrong_figures', [])):2d}/{r.get('figures', 0):<2d} "
+                  f"{'ok' if r['meets_goals'] else 'MISS'}")
+        for w in r.get("wrong_figures", []):
+            print(f"    painted figure disagrees with matplotlib's render: {w}")
         for p in r.get("problems", []):
             print(f"    {p}")
         if r.get("drag_frames", DRAG_PRESSES) < DRAG_PRESSES:

@@ -8,6 +8,8 @@ and benchmarks/browser_latency.py).
   browser download does not work on these machines, so its bundled browsers are never used.
 * :class:`Notebook` opens a notebook, runs all its cells, collects error outputs and drives
   the first slider shown next to an ipympl figure, timing key press -> painted frame.
+* :class:`Figures` compares every ipympl figure the page shows with matplotlib's own full
+  render of it (made in the notebook's kernel) and checks that it fits the notebook column.
 
 The recipe and the numbers behind it are in RECIPES.md ("JupyterLab in a real browser").
 """
@@ -173,8 +175,10 @@ def _kill_group(proc):
 
 
 @contextlib.contextmanager
-def chromium(work_dir, *, width=1400, height=1000):
-    """A headless Chromium page (Playwright BrowserContext on a fresh profile in ``work_dir``)."""
+def chromium(work_dir, *, width=1280, height=800):
+    """A headless Chromium page (Playwright BrowserContext on a fresh profile in ``work_dir``),
+    by default at a laptop's size, 1280 x 800 (with the file browser open, JupyterLab's output
+    column is then 848 px wide)."""
     from playwright.sync_api import sync_playwright
 
     profile = Path(work_dir) / "chromium-profile"
@@ -388,3 +392,233 @@ class Notebook:
         first_key = p["keys"][n_keys]
         frames = [t for t in p["painted"] if t > first_key]
         return len(frames), ((frames[-1] - first_key) / 1000 if frames else 0.0)
+
+
+# -- what is painted vs matplotlib's own render ----------------------------------------------
+# Run in the notebook's kernel: every live ipympl canvas gets a CSS class naming its widget
+# model (ipywidgets' public add_class, so the page can find the canvas that shows it), and is
+# rendered by matplotlib itself, in full, at the figure's own size and dpi (savefig to PNG, on
+# an Agg canvas of its own for the time of the save: the live canvas's buffer, frames and the
+# figure's stale flag stay as they were, so the render sends the browser nothing new).
+# Printed as one JSON line.
+_KERNEL_RENDERS = r'''
+def _lrcourse_renders():
+    import base64, io, json
+    from ipywidgets.widgets.widget import _instances
+    from ipympl.backend_nbagg import Canvas
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    out = []
+    for w in list(_instances.values()):
+        if not isinstance(w, Canvas) or w.comm is None:
+            continue
+        cls = "lrcourse-fig-" + w.model_id
+        if cls not in w._dom_classes:
+            w.add_class(cls)
+        buf = io.BytesIO()
+        fig, stale = w.figure, w.figure.stale
+        try:
+            FigureCanvasAgg(fig)
+            fig.savefig(buf, format="png", dpi="figure")
+        finally:
+            fig.set_canvas(w)
+            fig._stale = stale
+        out.append({"cls": cls, "png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                    "label": w.figure.get_label() or ""})
+    print("LRCOURSE-RENDERS " + json.dumps(out))
+_lrcourse_renders()
+del _lrcourse_renders
+'''
+
+# Run code in the notebook's kernel (not in a cell); resolves to its stdout (+ an error line).
+_JS_EXECUTE = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false}, true);
+  let text = '';
+  future.onIOPub = (msg) => {
+    const t = msg.header.msg_type;
+    if (t === 'stream') text += msg.content.text;
+    if (t === 'error') text += '\\nKERNEL-ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return text;
+}"""
+
+# For each class: the views showing that canvas (their pixels as PNG data URLs, sizes, and how
+# they sit in their output area and the notebook column).
+_JS_VIEWS = """(classes) => classes.map((cls) => {
+  return [...document.querySelectorAll('.jupyter-matplotlib.' + cls)].map((el) => {
+    const canvas = el.querySelector('.jupyter-matplotlib-canvas-div canvas');
+    const out = el.closest('.jp-OutputArea-output');
+    const cell = el.closest('.jp-Cell');
+    const r = canvas.getBoundingClientRect(), o = out.getBoundingClientRect();
+    const index = [...document.querySelectorAll('.jp-Notebook .jp-Cell')].indexOf(cell);
+    return {png: canvas.toDataURL('image/png'), width: canvas.width, height: canvas.height,
+            css_width: r.width, left: r.left, right: r.right, out_left: o.left, out_right: o.right,
+            out_scroll: out.scrollWidth - out.clientWidth, cell: index,
+            has_slider: !!cell.querySelector('.jp-OutputArea .widget-slider .noUi-handle')};
+  });
+})"""
+
+# The notebook column: the width of a cell's output area (what a figure may use).
+_JS_COLUMN = """() => {
+  const o = document.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea')
+         || document.querySelector('.jp-Notebook .jp-Cell');
+  const nb = document.querySelector('.jp-Notebook');
+  return {output_area: o.getBoundingClientRect().width, notebook: nb.clientWidth,
+          file_browser_open: !window.jupyterapp.shell.leftCollapsed,
+          window: [window.innerWidth, window.innerHeight]};
+}"""
+
+
+def decode_png(data):
+    """An (h, w, 4) uint8 array from PNG bytes or a ``data:image/png;base64,`` URL."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if isinstance(data, str):
+        data = base64.b64decode(data.split(",", 1)[1] if data.startswith("data:") else data)
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+def picture_difference(seen, rendered, *, level=64):
+    """How much of a figure's ink the screen got wrong: the fraction of the pixels that carry
+    ink (not the figure's background colour, in either image) whose colour differs by more than
+    ``level`` (0-255, any channel) from every pixel of the other image within 1 px (anti-aliasing
+    and sub-pixel placement move edges by a pixel; a missing, extra or doubled line does not).
+    Transparent pixels count as white. Images of different sizes differ completely (1.0).
+    """
+    import numpy as np
+
+    if seen.shape != rendered.shape:
+        return 1.0
+
+    def rgb(img):
+        img = img.astype(np.int16)
+        alpha = img[..., 3:] / 255
+        return (img[..., :3] * alpha + 255 * (1 - alpha)).astype(np.int16)
+
+    a, b = rgb(seen), rgb(rendered)
+    background = np.median(b.reshape(-1, 3), axis=0).astype(np.int16)
+    ink = (np.abs(a - background).max(axis=2) > level) | (np.abs(b - background).max(axis=2) > level)
+    if not ink.any():
+        return 0.0
+    h, w, _ = a.shape
+    pad_a = np.pad(a, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    pad_b = np.pad(b, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    a_far = np.ones((h, w), bool)  # no pixel of b within 1 px matches a here
+    b_far = np.ones((h, w), bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            a_far &= np.abs(a - pad_b[dy:dy + h, dx:dx + w]).max(axis=2) > level
+            b_far &= np.abs(b - pad_a[dy:dy + h, dx:dx + w]).max(axis=2) > level
+    return float(((a_far | b_far) & ink).sum() / ink.sum())
+
+
+#: A painted figure agrees with matplotlib's render when at most this fraction of its ink differs.
+#: Blitting draws the moving artists last, so where one crosses a legend or another line the
+#: stacking differs from a full render's; that stays well under 2 %. A missing axis, a blank
+#: figure or a doubled line is far above it (tests/test_browser.py checks both).
+AGREE = 0.02
+
+
+class Figures:
+    """Compare every ipympl figure of the notebook open in ``nb`` with matplotlib's render."""
+
+    def __init__(self, nb):
+        self.nb = nb
+        self.page = nb.page
+
+    def kernel_renders(self):
+        """[{"cls", "png", "label"}] for every live ipympl canvas in the kernel."""
+        text = self.page.evaluate(_JS_EXECUTE, _KERNEL_RENDERS)
+        for line in text.splitlines():
+            if line.startswith("LRCOURSE-RENDERS "):
+                return json.loads(line[len("LRCOURSE-RENDERS "):])
+        raise RuntimeError(f"the kernel did not render its figures:\n{text[-2000:]}")
+
+    def settle(self, quiet_ms=600, timeout=60):
+        """Wait until the kernel is idle and no figure got a new image for ``quiet_ms``."""
+        self.page.evaluate("""() => {
+          if (window.__frames) return;
+          const f = window.__frames = {last: performance.now(), busy: performance.now()};
+          const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
+          Object.defineProperty(HTMLImageElement.prototype, 'src', {
+            configurable: true, get() { return src.get.call(this); },
+            set(v) { f.last = performance.now(); src.set.call(this, v); },
+          });
+          const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+          kernel.statusChanged.connect((_, s) => { if (s !== 'idle') f.busy = performance.now(); });
+        }""")
+        self.page.wait_for_function(
+            """(quiet) => { const f = window.__frames, now = performance.now();
+                 const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                 return k.status === 'idle' && now - Math.max(f.last, f.busy) > quiet; }""",
+            arg=quiet_ms, timeout=timeout * 1000)
+
+    def compare(self, retry_s=2.0):
+        """One row per view of each figure: {"cls", "cell", "difference", "fits", ...}.
+
+        Settles first; a view that disagrees is looked at again after ``retry_s`` (a frame
+        may still have been decoding), so a disagreement that is reported stays on screen.
+        """
+        self.settle()
+        renders = self.kernel_renders()
+        classes = [r["cls"] for r in renders]
+        self.page.wait_for_function(
+            "(classes) => classes.every(c => document.querySelector('.jupyter-matplotlib.' + c))"
+            " || classes.length === 0", arg=classes, timeout=10_000)
+        rows = self._rows(renders)
+        if any(r["difference"] > AGREE for r in rows):
+            time.sleep(retry_s)
+            rows = self._rows(renders)
+        return rows
+
+    def _rows(self, renders):
+        views = self.page.evaluate(_JS_VIEWS, [r["cls"] for r in renders])
+        rows = []
+        for render, shown in zip(renders, views):
+            rendered = decode_png(render["png"])
+            for view in shown:
+                seen = decode_png(view.pop("png"))
+                rows.append(dict(view, cls=render["cls"], label=render["label"],
+                                 size=list(rendered.shape[1::-1]),
+                                 difference=picture_difference(seen, rendered),
+                                 fits=view["right"] <= view["out_right"] + 0.5 and view["out_scroll"] <= 0,
+                                 seen=seen, rendered=rendered))
+        return rows
+
+    def send_broken_frame(self, cls, broken=True):
+        """Make the kernel send the figure shown with class ``cls`` a broken frame: its buffer
+        cleared and only the moving artists drawn, what a browser showed after dropping a full
+        frame (no axes, ticks, labels or legend). ``broken=False`` sends a full render again."""
+        code = f"""
+def _lrcourse_frame(model_id, broken):
+    from ipywidgets.widgets.widget import _instances
+    canvas = _instances[model_id]
+    blit = getattr(canvas, "_lrcourse_blit", None)
+    if not broken:
+        return blit.redraw() if blit is not None else canvas.draw()
+    canvas.get_renderer().clear()
+    if blit is not None:
+        blit._draw_animated()
+    canvas._png_is_old = True
+    canvas.manager.refresh_all()
+_lrcourse_frame({cls[len("lrcourse-fig-"):]!r}, {broken!r})
+del _lrcourse_frame
+"""
+        text = self.page.evaluate(_JS_EXECUTE, code)
+        if "KERNEL-ERROR" in text:
+            raise RuntimeError(text)
+
+    def column(self):
+        """Widths (CSS px) of the output area and the notebook; whether the file browser is open."""
+        return self.page.evaluate(_JS_COLUMN)
+
+
+def open_file_browser(page):
+    """Show JupyterLab's file browser in the left sidebar (as a learner usually has it)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+    page.wait_for_function("() => !window.jupyterapp.shell.leftCollapsed")

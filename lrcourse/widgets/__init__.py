@@ -9,10 +9,11 @@ figure costs 40-130 ms, ~90% of it ticks and labels. So an app
    *blits*: restores the cached static background and draws only the moving artists
    (about 10 ms), with a full redraw only when limits must change.
 
-ipympl's own share is cut too (:func:`fast_frames`, applied by :func:`new_figure` and
-:class:`BlitManager`): each frame sent to the browser is cropped and encoded about 4x faster,
-and the browser's redraw requests (several per figure when a notebook opens) render the
-figure only if something changed.
+Every frame sent to the browser is a whole picture (:func:`fast_frames`, applied by
+:func:`new_figure` and :class:`BlitManager`): ipympl's frontend loads each frame into one image,
+and a newer frame replaces one still loading, so a frame that only patches the previous one
+(ipympl's "diff" frames) paints a wrong picture whenever the frame before it was dropped. Whole
+frames are encoded about 4x faster than ipympl does, which pays for them.
 
 ``display(controls, fig.canvas)`` shows the controls and the ipympl canvas in one output,
 which also keeps ipympl's PNG fallback for nbval and exported HTML.
@@ -37,8 +38,11 @@ __all__ = ["slider_grid", "nearest", "log_visible", "BlitManager", "SliderApp", 
 class BlitManager:
     """Redraw only the given artists on top of a cached background (matplotlib blitting).
 
-    The background is cached on every full draw (``draw_event``), so resizes and full
-    redraws keep it valid.
+    The background is captured only by this manager's own full render (:meth:`redraw`) of
+    the canvas's buffer, so it never holds a moving artist or a stale picture. Any other draw
+    of the figure (a save, ``draw_without_rendering``, someone's ``canvas.draw()``), adding an
+    artist, or a change that makes the figure stale drops it, and the next :meth:`update`
+    renders in full again.
     """
 
     def __init__(self, canvas, artists=()):
@@ -58,9 +62,10 @@ class BlitManager:
             self.add(a)
         self.full_draws = 0
         self.blits = 0
+        self._capturing = False
         canvas.mpl_connect("draw_event", self._on_draw)
         fast_frames(canvas)
-        canvas._lrcourse_blit = self  # lets the canvas rebuild a frame without a full render
+        canvas._lrcourse_blit = self  # the browser's redraw requests go through redraw()
 
     def add(self, artist):
         """Manage one more moving artist (it is marked animated and kept out of the layout,
@@ -75,25 +80,55 @@ class BlitManager:
         if not isinstance(artist, Text):  # titles keep their space in the layout
             artist.set_in_layout(False)
         self._artists.append(artist)
+        self._background = None  # a background captured before may show this artist: take a new one
         return artist
 
     def _on_draw(self, event):
-        # savefig (ipympl's PNG fallback on display, the toolbar's download, a PDF) draws the
-        # animated artists into its output: keep the clean background and draw nothing.
-        if self.canvas.is_saving() or getattr(event, "canvas", self.canvas) is not self.canvas:
+        if getattr(event, "canvas", self.canvas) is not self.canvas:
             return
-        self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
-        self._draw_animated()
+        if self._capturing:  # our own full render into the canvas's buffer: no moving artist in it yet
+            self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
+        else:
+            # Another draw: savefig (ipympl's PNG copy on display, a download) draws the moving
+            # artists in, maybe at another size; draw_without_rendering clears the canvas's
+            # buffer and paints nothing. Neither leaves a background to blit on.
+            self._background = None
+        if not self.canvas.is_saving():  # a save draws the moving artists itself
+            self._draw_animated()
 
     def _draw_animated(self):
+        """The moving artists, then again the legends that a full render draws over them
+        (a legend sits above lines and markers), so a blitted frame stacks as a full one."""
         fig = self.canvas.figure
+        legends = []
         for a in self._artists:
             fig.draw_artist(a)
+            legend = a.axes.get_legend() if a.axes is not None else None
+            if (legend is not None and legend.get_visible() and legend.get_zorder() > a.get_zorder()
+                    and legend not in legends):
+                legends.append(legend)
+        for legend in legends:
+            # Drawing places the legend's parts again (in the same place), which marks its axes
+            # stale; passed on, that would mark the figure stale and, under pyplot, ask the
+            # browser for a full redraw. So the axes pass nothing on while it is drawn here.
+            ax = legend.axes
+            was_stale, passes_on = ax.stale, ax.stale_callback
+            ax.stale_callback = None
+            try:
+                fig.draw_artist(legend)
+            finally:
+                ax.stale_callback = passes_on
+                if not was_stale:
+                    ax.stale = False
 
     def redraw(self):
         """Full redraw (ticks, labels, background); use when axis limits change."""
         self.full_draws += 1
-        self.canvas.draw()
+        self._capturing = True
+        try:
+            self.canvas.draw()
+        finally:
+            self._capturing = False
 
     def update(self):
         """Blit the moving artists over the cached background. Full draw the first time, and
@@ -117,8 +152,8 @@ def _png_bytes(rgba, level=1):
     """Encode an (h, w, 4) uint8 RGBA image as PNG: no row filters, zlib ``level``.
 
     Pillow's default (adaptive filters, level 6) takes 8-20 ms for a 1000 x 300 frame here;
-    this takes 2-4 ms, and a blitted frame is mostly transparent zeros, which compress well
-    anyway (~15 kB instead of ~9 kB).
+    this takes about 3 ms for an 825 x 330 one (~50 kB instead of ~30 kB: mostly white, which
+    compresses well anyway).
     """
     h, w, _ = rgba.shape
     rows = np.zeros((h, 1 + 4 * w), np.uint8)  # each row: filter type 0 ("none"), then RGBA
@@ -132,86 +167,81 @@ def _png_bytes(rgba, level=1):
             + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
 
 
-def _diff_image(canvas):
-    """What ipympl sends the browser after a draw or a blit, made cheaper (same pixels).
+#: The versions whose private frame machinery :func:`fast_frames` was written and tested for:
+#: matplotlib's ``FigureCanvasWebAggCore`` (``get_diff_image``, ``handle_draw``, ``_png_is_old``,
+#: ``_force_full``, ``_last_buff``, ``set_image_mode``) and ipympl's use of them (its frontend's
+#: "full" image mode, its ``send_binary`` reading ``_last_buff``). Any other version gets the
+#: canvas exactly as ipympl made it.
+WRITTEN_FOR = {"matplotlib": "3.11.", "ipympl": "0.10.0"}
 
-    matplotlib's ``FigureCanvasWebAggCore.get_diff_image`` sends the whole frame (``full``)
-    or, in ``diff`` mode, a frame-sized PNG that is transparent where nothing changed; the
-    browser draws it at the top-left corner over the previous frame. Two savings: the diff is
-    cropped to the rows and columns up to the last changed pixel (drawn at the same corner,
-    so the result is identical), and it is encoded by :func:`_png_bytes`.
+
+def _written_for(canvas):
+    """True if this canvas's matplotlib (and ipympl, for ipympl's canvas) is a version
+    :data:`WRITTEN_FOR` names: ``matplotlib`` starting with its prefix, ``ipympl`` equal."""
+    import matplotlib
+
+    if not matplotlib.__version__.startswith(WRITTEN_FOR["matplotlib"]):
+        return False
+    if type(canvas).__module__.split(".")[0] == "ipympl":
+        import ipympl
+
+        return getattr(ipympl, "__version__", None) == WRITTEN_FOR["ipympl"]
+    return True
+
+
+def _full_frame(canvas):
+    """The frame ipympl sends the browser after a draw or a blit: always the whole picture.
+
+    matplotlib's ``get_diff_image`` sends, after the first frame, a "diff": a PNG transparent
+    where nothing changed, drawn over the previous frame. ipympl's frontend loads every frame
+    into one image and a newer frame replaces one still loading, so under load some frames are
+    never drawn; a diff that follows a dropped frame paints only what changed (after "Run all":
+    a blank figure, or moving lines without axes). A whole frame does not depend on the one
+    before, so the last frame sent, which is always drawn, shows exactly the canvas's buffer.
+    Encoded by :func:`_png_bytes` (about 3 ms for an 820 x 330 frame).
     """
     if not canvas._png_is_old:
         return None
     pixels = np.asarray(canvas.get_renderer().buffer_rgba())
-    buff = pixels.view(np.uint32).squeeze(2)  # one uint32 per pixel: compare whole pixels
-    if canvas._force_full or buff.shape != canvas._last_buff.shape or (pixels[:, :, 3] != 255).any():
-        canvas.set_image_mode("full")
-        output = buff
-    else:
-        canvas.set_image_mode("diff")
-        changed = buff != canvas._last_buff
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        h, w = (rows[-1] + 1, cols[-1] + 1) if rows.size else (1, 1)
-        output = np.where(changed[:h, :w], buff[:h, :w], 0)
-    canvas._last_buff = buff.copy()
+    canvas.set_image_mode("full")  # the browser clears the canvas, then draws the frame
+    canvas._last_buff = pixels.view(np.uint32).squeeze(2).copy()  # ipympl's PNG copy reads this
     canvas._force_full = False
     canvas._png_is_old = False
-    return _png_bytes(output.view(np.uint8).reshape(*output.shape, 4))
+    return _png_bytes(pixels)
 
 
 def _handle_draw(canvas, event):
-    """The browser asks for a redraw (when it connects, after ``draw_idle``, after a resize).
-
-    ipympl renders the whole figure again each time: 100-1000 ms for an app's figure, several
-    times per figure when a notebook opens, which delays the first slider moves. Render again
-    only if something drawn normally changed (``figure.stale``; moving artists are animated
-    and never make it stale) or the size or dpi changed; else rebuild the frame from the
-    blit background (what a full render would give) and send it.
-    """
-    fig = canvas.figure
-    w, h = fig.bbox.size
+    """The browser asks for a redraw (when it connects, after ``draw_idle``, after a resize):
+    a full render, as ipympl does; through the app's :meth:`BlitManager.redraw` when it has
+    one, so that the render also gives the manager its background."""
     blit = getattr(canvas, "_lrcourse_blit", None)
-    if (fig.stale or canvas.manager is None or getattr(canvas, "_lastKey", None) != (w, h, fig.dpi)
-            or blit is None or blit._background is None):
-        canvas.draw()
+    if blit is not None:
+        blit.redraw()
     else:
-        blit._repaint()
-        canvas._png_is_old = True
-        canvas.manager.refresh_all()
+        canvas.draw()
 
 
 def fast_frames(canvas):
-    """Make an ipympl canvas cheaper to update (idempotent; returns the canvas).
+    """Send an ipympl canvas's frames whole, and encode them quickly (idempotent; returns the canvas).
 
-    Its frames go through :func:`_diff_image` and the browser's redraw requests through
-    :func:`_handle_draw`. Displaying it (ipympl saves a PNG copy for notebooks and exported
-    HTML) no longer marks the figure stale, since saving changes nothing on screen: so the
-    browser's first redraw requests cost no full render either. A no-op for other canvases
-    (Agg under tests, inline) and for a matplotlib whose web canvas lacks the private
-    attributes this relies on.
+    Its frames go through :func:`_full_frame` and the browser's redraw requests through
+    :func:`_handle_draw`. A no-op for other canvases (Agg under tests, inline), and for a
+    matplotlib or ipympl other than the versions in :data:`WRITTEN_FOR`: this replaces
+    private methods of theirs, so a newer release keeps ipympl's own behaviour instead.
     """
     if not callable(getattr(canvas, "draw", None)) or not hasattr(canvas, "figure"):
         raise TypeError(f"canvas must be a matplotlib canvas (fig.canvas), got {type(canvas).__name__}")
     needed = ("get_diff_image", "handle_draw", "_png_is_old", "_force_full", "_last_buff", "set_image_mode")
-    if getattr(canvas, "_lrcourse_fast_frames", False) or not all(hasattr(canvas, a) for a in needed):
+    if (getattr(canvas, "_lrcourse_fast_frames", False) or not all(hasattr(canvas, a) for a in needed)
+            or not _written_for(canvas)):
         return canvas
-    canvas.get_diff_image = lambda: _diff_image(canvas)
+    canvas.get_diff_image = lambda: _full_frame(canvas)
     canvas.handle_draw = lambda event: _handle_draw(canvas, event)
-    show = getattr(canvas, "_repr_mimebundle_", None)  # ipympl's display: a PNG copy too
-    if show is not None:
-        def _repr_mimebundle_(**kwargs):
-            stale = canvas.figure.stale
-            bundle = show(**kwargs)
-            canvas.figure.stale = stale
-            return bundle
-
-        canvas._repr_mimebundle_ = _repr_mimebundle_
     canvas._lrcourse_fast_frames = True
     return canvas
 
 
-def new_figure(nrows=1, ncols=1, figsize=(9, 3.6), **kwargs):
+def new_figure(nrows=1, ncols=1, figsize=(8.25, 3.3), **kwargs):
     """A figure and axes for an app, not shown until the app displays it.
 
     Under ipympl (``%matplotlib widget``) the canvas is a widget: its header and footer are

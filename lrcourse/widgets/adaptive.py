@@ -274,7 +274,7 @@ class OptimizerRaceApp(SliderApp):
         return self._cache[key]
 
     def _build(self):
-        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(10, 3.8), width_ratios=[1.2, 1])
+        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(8.25, 3.5), width_ratios=[1.2, 1])
         ax = self.ax_loss
         ax.set_yscale("log")
         ax.set_xlim(0, self.steps)
@@ -378,7 +378,7 @@ class EffectiveLRApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_rate, self.ax_time) = new_figure(1, 2, figsize=(10, 3.6))
+        self.fig, (self.ax_rate, self.ax_time) = new_figure(1, 2, figsize=(8.25, 3.3))
         allrates = np.concatenate([r.ravel() for r, _ in self.histories.values()])
         lo, hi = np.nanmin(allrates[allrates > 0]), np.nanmax(allrates)
         self._ylim = (10 ** np.floor(np.log10(lo)), 10 ** np.ceil(np.log10(hi)))

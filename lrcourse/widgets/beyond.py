@@ -67,7 +67,7 @@ class LMSApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_c, self.ax_m) = new_figure(1, 2, figsize=(10, 3.4))
+        self.fig, (self.ax_c, self.ax_m) = new_figure(1, 2, figsize=(8.25, 3.2))
         J = self.noise**2
         ax = self.ax_c
         ax.set_yscale("log")
@@ -151,7 +151,7 @@ class TDApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_v, self.ax_e) = new_figure(1, 2, figsize=(10, 3.3))
+        self.fig, (self.ax_v, self.ax_e) = new_figure(1, 2, figsize=(8.25, 3.1))
         states = np.arange(1, 6)
         ax = self.ax_v
         ax.plot(states, self.result.true_values, "k-", lw=1, label="true 1/6 … 5/6")
@@ -220,7 +220,7 @@ class TrackingApp(SliderApp):
         self._start()
 
     def _build(self, lo, hi):
-        self.fig, (self.ax_s, self.ax_e) = new_figure(1, 2, figsize=(10, 3.3), gridspec_kw={"width_ratios": [1.6, 1]})
+        self.fig, (self.ax_s, self.ax_e) = new_figure(1, 2, figsize=(8.25, 3.1), gridspec_kw={"width_ratios": [1.6, 1]})
         t = np.arange(1, self.steps + 1)
         ax = self.ax_s
         ax.plot(t, self.y[0], ".", color="0.8", ms=2)

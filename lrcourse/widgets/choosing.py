@@ -74,7 +74,7 @@ class RangeTestApp(SliderApp):
 
     def _build(self):
         ncols = 2 if self.truth is not None else 1
-        self.fig, axes = new_figure(1, ncols, figsize=(10 if ncols == 2 else 6, 3.6))
+        self.fig, axes = new_figure(1, ncols, figsize=(8.25 if ncols == 2 else 6, 3.4))
         axes = np.atleast_1d(axes)
         self.ax = ax = axes[0]
         r = self.result
@@ -171,7 +171,7 @@ class BayesOptApp(SliderApp):
 
     def _build(self):
         r = self.result
-        self.fig, (self.ax, self.ax_ei) = new_figure(2, 1, figsize=(8, 4.6), sharex=True,
+        self.fig, (self.ax, self.ax_ei) = new_figure(2, 1, figsize=(8, 4.5), sharex=True,
                                                     gridspec_kw={"height_ratios": [2.2, 1]})
         x = 10.0**r.grid
         finite = r.values[np.isfinite(r.values)]

@@ -190,7 +190,7 @@ class ConditioningApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(10, 3.6), width_ratios=[1.35, 1])
+        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(8.25, 3.3), width_ratios=[1.35, 1])
         self.lim = ((-2.0, 2.0), (-1.0, 1.0))
         ax = self.ax_xy
         ax.set_xlim(*self.lim[0])
@@ -342,7 +342,7 @@ class TrajectoryApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(10, 3.8), width_ratios=[1, 1.1])
+        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(8.25, 3.5), width_ratios=[1, 1.1])
         contours(self.ax_xy, self.problem, *self.lim, levels=18, colors="0.7", cmap=None)
         self.ax_xy.plot(*self.problem.minimizer, "+", color="k", ms=10)
         self.ax_xy.plot(*self.problem.x0, "o", color="C1", ms=5)

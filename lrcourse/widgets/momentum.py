@@ -128,7 +128,7 @@ class MomentumApp(SliderApp):
         return w.VBox(list(self.controls.values()) + [self.button, self.status])
 
     def _build(self):
-        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(10, 3.6), width_ratios=[1.35, 1])
+        self.fig, (self.ax_xy, self.ax_loss) = new_figure(1, 2, figsize=(8.25, 3.3), width_ratios=[1.35, 1])
         self.lim = ((-2.0, 2.0), (-1.0, 1.0))
         ax = self.ax_xy
         ax.plot(*ellipses(0.5 * self.L * np.geomspace(0.03, 2.0, 9) ** 2, self.mu, self.L), color="0.75", lw=0.8)

@@ -148,7 +148,7 @@ class LRSweepApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_l, self.ax_a) = new_figure(1, 2, figsize=(10, 3.4))
+        self.fig, (self.ax_l, self.ax_a) = new_figure(1, 2, figsize=(8.25, 3.2))
         ax = self.ax_l
         ax.set_yscale("log")
         ax.set_xlim(0, self.steps)

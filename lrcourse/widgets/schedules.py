@@ -147,7 +147,7 @@ def race_plot(ax, names, scores):
     return order
 
 
-def schedule_grid(rates, ncols=5, panel=(2.2, 1.8)):
+def schedule_grid(rates, ncols=5, panel=(1.65, 1.6)):
     """Small multiples: one panel per schedule, ``rates`` a dict name -> array of rates per step."""
     import matplotlib.pyplot as plt
 
@@ -392,7 +392,7 @@ class ScheduleBuilderApp(SliderApp):
 
     def _build(self):
         T = self.steps
-        self.fig, (self.ax_lr, self.ax_loss) = new_figure(1, 2, figsize=(10, 3.3))
+        self.fig, (self.ax_lr, self.ax_loss) = new_figure(1, 2, figsize=(8.25, 3.1))
         ax = self.ax_lr
         ax.set(xlim=(0, T), ylim=(0, 1.05 * self.lr_max), xlabel="step t", title="learning rate")
         ax.title.set_fontsize(10)

@@ -83,7 +83,7 @@ class StepSizeApp(SliderApp):
 
     # -- the figure, built once ------------------------------------------------------
     def _build(self):
-        self.fig, (self.ax_f, self.ax_x, self.ax_loss) = new_figure(1, 3, figsize=(10, 3.0))
+        self.fig, (self.ax_f, self.ax_x, self.ax_loss) = new_figure(1, 3, figsize=(8.25, 2.9))
         r = 2.5 * abs(self._x0) if self._x0 != 0 else 2.5  # a start at the minimum still gets a frame
         self._xlim = (-r, r)
         self._grid = np.linspace(-r, r, 400)
