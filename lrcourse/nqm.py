@@ -28,7 +28,8 @@ import numpy as np
 
 from . import _validate as v
 
-__all__ = ["NoisyQuadratic", "expected_loss", "steps_to_target", "best_steps", "BestSteps"]
+__all__ = ["NoisyQuadratic", "expected_loss", "expected_loss_at", "scheduled_loss", "noise_scale", "steps_to_target", "best_steps",
+           "BestSteps"]
 
 _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
@@ -116,6 +117,37 @@ def expected_loss(model, lr, batch_size, steps, *, momentum=0.0, precondition=0.
     return out
 
 
+def expected_loss_at(model, steps, lr, batch_size, *, momentum=0.0, precondition=0.0):
+    """The expected loss at the given step numbers (increasing integers >= 0), shape
+    (len(steps), *grid): the recursion jumps from one to the next with squared maps, so a
+    geometric grid of steps up to 10^6 costs a few hundred small products, not 10^6 steps."""
+    _check_model(model)
+    steps = np.atleast_1d(_grid("steps", steps, low_open=False, integer=True))
+    if steps.ndim != 1 or steps.size == 0 or np.any(np.diff(steps) < 0) or steps[-1] > 2**40:
+        raise ValueError(f"steps must be a non-empty 1-D array of increasing whole numbers <= 2^40, got {steps!r}")
+    lr, B = _grid("lr", lr, low_open=False), _grid("batch_size", batch_size, low=1, low_open=False)
+    beta = _grid("momentum", momentum, low_open=False)
+    if np.any(beta >= 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    p = _grid("precondition", precondition, low_open=False)
+    with np.errstate(**_quiet):
+        powers = [_affine(model, lr, B, beta, p)]
+        for _ in range(int(steps[-1]).bit_length() - 1):
+            powers.append(powers[-1] @ powers[-1])
+        s = _start(model, powers[0].shape[:-2])
+        out = np.empty((steps.size,) + powers[0].shape[:-3])
+        now = 0
+        for j, t in enumerate(steps.astype(np.int64)):
+            gap, k = int(t) - now, 0
+            while gap:
+                if gap & 1:
+                    s = np.einsum("...ij,...j->...i", powers[k], s)
+                gap, k = gap >> 1, k + 1
+            now = int(t)
+            out[j] = _loss(model, s)
+    return out
+
+
 def _check_model(model):
     if not isinstance(model, NoisyQuadratic):
         raise TypeError(f"model must be a NoisyQuadratic (e.g. NoisyQuadratic.zhang()), got {type(model).__name__}")
@@ -186,3 +218,30 @@ def best_steps(model, target, batch_sizes, lrs, *, momentum=0.0, precondition=0.
     k = np.argmin(steps, axis=1)
     best = steps[np.arange(B.size), k]
     return BestSteps(batch_sizes=B, steps=best, lr=np.where(np.isfinite(best), lrs[k], np.nan))
+
+
+def scheduled_loss(model, lrs, batch_sizes):
+    """The expected loss of plain SGD whose rate and batch size change every step: ``lrs`` and
+    ``batch_sizes`` of length T (step k uses lrs[k] and batch_sizes[k]). Returns (T + 1,) losses."""
+    _check_model(model)
+    lrs = _grid("lrs", lrs, low_open=False)
+    B = _grid("batch_sizes", batch_sizes, low=1, low_open=False)
+    if lrs.ndim != 1 or lrs.shape != B.shape:
+        raise ValueError(f"lrs and batch_sizes must be 1-D of the same length, got shapes {lrs.shape} and {B.shape}")
+    m = np.full(model.h.shape, model.m0)
+    out = np.empty(lrs.size + 1)
+    out[0] = 0.5 * np.sum(model.h * m)
+    with np.errstate(**_quiet):
+        for k, (a, b) in enumerate(zip(lrs, B), start=1):
+            m = (1 - a * model.h) ** 2 * m + a**2 * model.c / b
+            out[k] = 0.5 * np.sum(model.h * m)
+    return out
+
+
+def noise_scale(model, m):
+    """McCandlish et al.'s simple noise scale B_simple = tr(Sigma) / |G|^2 where the coordinates'
+    second moments are ``m`` (so |G|^2 = sum h_i^2 m_i, the expected squared gradient norm of a
+    noise-free point with those moments) and tr(Sigma) = sum c_i (one example's noise)."""
+    _check_model(model)
+    m = v.array("m", m, shape=model.h.shape, low=0)
+    return float(np.sum(model.c) / np.sum(model.h**2 * m))

@@ -342,8 +342,8 @@ SPECS = [
                       min_lr=0.0, eps=1e-8),
          dict(lr="nonneg", mode="reject", factor="unit_open", patience="nat", threshold="nonneg",
               threshold_mode="reject", cooldown="nat", min_lr="nonneg", eps="nonneg"), accept={"factor": {"0"}}),
-    Spec("schedules.ReduceLROnPlateau(...).step", lambda: _plateau().step, lambda: dict(metrics=1.0),
-         dict(metrics="real"), make=True, accept={"metrics": NONFINITE}),  # a diverged loss is a result
+    Spec("schedules.ReduceLROnPlateau(...).step", lambda: _plateau().step, lambda: dict(metric=1.0),
+         dict(metric="real"), make=True, accept={"metric": NONFINITE}),  # a diverged loss is a result
     Spec("schedules.cosine(...)(t)", lambda: S.cosine(0.1, 10), lambda: dict(t=3), dict(t="nat"), make=True,
          accept={"t": {"[]"}}),  # an empty array of steps gives an empty array of rates
     # ---------------------------------------------------------------- problems
@@ -736,6 +736,41 @@ if nqm is not None:
                   precondition="nonneg", max_steps="count")),
     ]
 
+noisescale = optional_module("lrcourse.noisescale")
+width = optional_module("lrcourse.width")
+if noisescale is not None and width is not None and nqm is not None:
+    _SOFT = lambda: models.LogisticRegression(X_DATA, Y_3)  # noqa: E731
+    _NET = lambda: models.MLP(X_DATA, Y_3, hidden=(4,), batch_size=8)  # noqa: E731
+    SPECS += [
+        Spec("noisescale.per_example_grads", noisescale.per_example_grads,
+             lambda: dict(model=_SOFT(), x=np.zeros(_SOFT().dim)), dict(model="reject", x="array")),
+        Spec("noisescale.simple_noise_scale", noisescale.simple_noise_scale,
+             lambda: dict(grads=np.arange(6.0).reshape(3, 2)), dict(grads="array")),
+        Spec("noisescale.critical_batch", noisescale.critical_batch,
+             lambda: dict(batch_sizes=[1.0, 4.0, 16.0], steps=[100.0, 30.0, 15.0]),
+             dict(batch_sizes="array", steps="array")),
+        Spec("width.init_params", width.init_params,
+             lambda: dict(model=_NET(), parametrization="mup", base_width=2, seed=0, n_settings=None),
+             dict(model="reject", parametrization="reject", base_width="count", seed="nat", n_settings="count?")),
+        Spec("width.layer_rates", width.layer_rates,
+             lambda: dict(model=_NET(), lr=0.1, parametrization="mup", base_width=2),
+             dict(model="reject", lr="nonnegK", parametrization="reject", base_width="count")),
+        Spec("width.width_sweep", width.width_sweep,
+             lambda: dict(X=X(), y=Y_3.copy(), widths=[2, 4], lrs=[0.1, 0.2], parametrization="sp", steps=2,
+                          batch_size=4, base_width=2, activation="tanh", loss="mse", seed=0),
+             dict(X="array", y="array", widths="array", lrs="posK", parametrization="reject", steps="count",
+                  batch_size="count", base_width="count", activation="reject", loss="reject", seed="nat")),
+        Spec("nqm.expected_loss_at", nqm.expected_loss_at,
+             lambda: dict(model=_NQ(), steps=[0, 3, 10], lr=0.1, batch_size=2, momentum=0.5, precondition=0.0),
+             dict(model="reject", steps="array", lr="nonneg[]", batch_size="ge1[]", momentum="unit_open[]",
+                  precondition="nonneg[]")),
+        Spec("nqm.scheduled_loss", nqm.scheduled_loss,
+             lambda: dict(model=_NQ(), lrs=[0.1, 0.2], batch_sizes=[1, 2]),
+             dict(model="reject", lrs="array", batch_sizes="array")),
+        Spec("nqm.noise_scale", nqm.noise_scale, lambda: dict(model=_NQ(), m=np.ones(3)),
+             dict(model="reject", m="array")),
+    ]
+
 # The checks of every assignment: each takes the learner's answers, and whatever the learner
 # hands in (nothing written yet, a wrong type, a function of the wrong arity, NaN), the check
 # must fail with AssertionError and a hint, never pass and never crash differently.
@@ -877,11 +912,11 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
         "fast_frames": "ipympl transport internals", "png_bytes": "ipympl transport internals",
         **dict.fromkeys(["RangeTest", "SearchResult", "Bracket", "HyperbandResult", "BayesResult", "LMSTheory",
                          "LMSResult", "TDResult", "Solution", "SubmissionResult", "GradeRun",
-                         "SharpnessRun", "Catapult", "WarmupSweep", "BestSteps"],
+                         "SharpnessRun", "Catapult", "WarmupSweep", "BestSteps", "WidthSweep"],
                         "a record returned by a function of search, online or grading"),
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]
-    others += [m for m in (curvature, stability, nqm) if m is not None]
+    others += [m for m in (curvature, stability, nqm, noisescale, width) if m is not None]
     for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, *others):
         for name in module.__all__:
             obj = getattr(module, name)
