@@ -25,8 +25,9 @@ examples:
       submissions/*/01_what_is_the_learning_rate.ipynb --out grades/01.csv
 
 Grading runs each kernel in a bubblewrap sandbox (Linux) when bwrap is installed;
-without it the students' code runs with your permissions: --sandbox require refuses
-that. Do not trust it further than docs/teaching.md says (not trust = container or VM).
+without it the students' code runs with your permissions (--sandbox require refuses
+that): there, use a container or a virtual machine for submissions you do not trust.
+See docs/teaching.md for what the sandbox covers.
 """
 
 RELEASE_HELP = """\
@@ -78,28 +79,20 @@ def _positive(text: str) -> float:
     return value
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
+def _integer(low: int):
+    """An argparse type: an integer >= low."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {text!r}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
-
-
-def _level(text: str) -> int:
-    return _seed(text)
+_jobs, _seed, _level = _integer(1), _integer(0), _integer(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

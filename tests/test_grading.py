@@ -362,3 +362,11 @@ def test_repo_exercise_scores_zero_and_solution_full_marks(src, tmp_path):
     assert {r.status for r in untouched.results} <= {E, F}, untouched.results
     assert solved.points == solved.max_points > 0, solved.results
     assert {r.status for r in solved.results} == {P}
+
+
+def test_a_huge_file_is_unreadable_without_being_read(tmp_path):
+    path = tmp_path / "huge.ipynb"
+    with open(path, "wb") as f:
+        f.truncate(65 * 2**20)                      # sparse: no disk used
+    nb, why = read_submission(path)
+    assert nb is None and "too large" in why

@@ -72,6 +72,7 @@ DEFAULT_TIMEOUT = 60.0          # seconds per cell
 NOTEBOOK_TIMEOUT_FACTOR = 10    # default wall-clock cap = 10 x the cell limit
 DETAIL_LIMIT = 500              # characters of a failure message kept for feedback
 AUDIT_READ_LIMIT = 4 * 2**20    # bytes of the kernel's audit file read per cell
+MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is 'unreadable' (not read into memory)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -150,6 +151,8 @@ def read_submission(path) -> tuple[nbformat.NotebookNode | None, str]:
     (only for a ``path`` that is not a path at all)."""
     path = v.path("path", path)
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None, f"file too large (over {MAX_NOTEBOOK_BYTES // 2**20} MB)"
         data = path.read_bytes()
     except FileNotFoundError:
         return None, "file not found"

@@ -10,8 +10,9 @@ What one sandboxed kernel sees and may do:
   ``/tmp`` in memory of bounded size. Nothing else of the machine: no course folder (so no
   ``solutions/``, no other submission, no gradebook folder), no home folder.
 - **Processes**: its own PID namespace and ``/proc``: it sees only its own processes, cannot
-  signal the grader, and every process it starts dies with the kernel (``--die-with-parent``:
-  no process outlives the grading of its submission).
+  signal the grader, and every process it starts dies with the kernel (``--die-with-parent``,
+  and ``setpriv --pdeathsig`` ties the sandbox to the grading process: no process outlives
+  the grading of its submission).
 - **Network**: none (its own network namespace); the grader talks to the kernel over Unix
   sockets in the bind-mounted channel folder (jupyter_client's ``ipc`` transport).
 - **Environment**: cleared; only PATH, HOME, locale, BLAS thread counts, the grader's seed
@@ -61,7 +62,7 @@ def available() -> bool:
     global _WORKS
     if _WORKS is None:
         path = bwrap_path()
-        tools = [shutil.which("prlimit")] + ([shutil.which("setpriv")] if os.getuid() == 0 else [])
+        tools = [shutil.which("prlimit"), shutil.which("setpriv")]
         if path is None or not sys.platform.startswith("linux") or None in tools:
             _WORKS = False
         else:
@@ -137,7 +138,9 @@ def command(argv: list[str], *, workdir: str, ipcdir: str, uid: int | None,
     if bwrap is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed")
     nproc = limits.processes if uid is not None else _user_processes() + limits.processes
-    cmd = [shutil.which("prlimit") or "prlimit",
+    # setpriv --pdeathsig: the sandbox also dies when the grading process above it is killed
+    cmd = [shutil.which("setpriv") or "setpriv", "--pdeathsig", "KILL", "--",
+           shutil.which("prlimit") or "prlimit",
            f"--as={limits.memory_mb * 2**20}", f"--fsize={limits.file_mb * 2**20}",
            f"--cpu={limits.cpu_s}", "--core=0", f"--nproc={nproc}", "--",
            bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
