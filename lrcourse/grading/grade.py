@@ -1152,7 +1152,7 @@ def grade(solution, submissions, *, timeout: float = DEFAULT_TIMEOUT,
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs) or 1))
     results: list[SubmissionResult | None] = [None] * len(subs)
     if limits is None:           # CPU seconds: enough for the whole notebook, not more
-        limits = Limits(cpu_s=int(notebook_timeout * 1.2) + 60)
+        limits = Limits(cpu_s=int(min(notebook_timeout, 1e7) * 1.2) + 60)
     tasks = [(k, s, names[k], Options(sandboxed, limits, submission_seed(seed, s)))
              for k, s in enumerate(subs)]
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr,
