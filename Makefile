@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip --disable-pip-version-check -q
+# The lock: exact versions of everything installed (tools/check_lock.py, tests/test_setup.py).
+# PIP_CONSTRAINT also pins the build backend in pip's isolated build environment.
+LOCK   := constraints.txt
+PIP    := PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(PY) -m pip --disable-pip-version-check -q
+LATEST := .venv-latest
 LAB_ARGS ?=
 # Running as root (a container, a CI box) needs --allow-root for jupyter lab.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -13,21 +17,22 @@ OPENBLAS_NUM_THREADS ?= 1
 OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 
-.PHONY: lab test test-fast bench release my_work browser clean help
+.PHONY: lab test test-fast test-latest bench release my_work browser bubblewrap clean help
 help:
-	@echo "make lab    - set up .venv, copy exercises to my_work/, open the course in JupyterLab"
+	@echo "make lab    - set up .venv (versions from constraints.txt), copy exercises to my_work/, open JupyterLab"
 	@echo "make test   - set up .venv with test extras and run every test (unit, notebooks, browser)"
+	@echo "make test-latest - the unit tests in .venv-latest/ with the newest releases instead of the lock"
 	@echo "make bench  - run the benchmarks in benchmarks/ (prints ratios, writes benchmarks/results/)"
 	@echo "make release - regenerate exercises/ from solutions/"
 
-$(VENV)/.lab-installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "lrcourse needs Python >= 3.10, found " + sys.version)'
+$(VENV)/.lab-installed: pyproject.toml $(LOCK)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11, 5) else "the locked versions (constraints.txt) need Python >= 3.11.5, found " + sys.version)'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e .
+	$(PIP) install -c $(LOCK) -e .
 	@touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.lab-installed
-	$(PIP) install -e '.[test]'
+$(VENV)/.test-installed: pyproject.toml $(LOCK) $(VENV)/.lab-installed
+	$(PIP) install -c $(LOCK) -e '.[test]'
 	@touch $@
 
 my_work: $(VENV)/.lab-installed
@@ -36,20 +41,37 @@ my_work: $(VENV)/.lab-installed
 lab: $(VENV)/.lab-installed my_work
 	$(VENV)/bin/jupyter lab index.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
-browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# $(call apt_install,PACKAGE,FILE,what for,what happens without it): Debian's PACKAGE unless FILE exists
+# (only as root on Debian; never fails the build). No commas in the arguments.
+define apt_install
+	@if [ -x $(2) ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's chromium for the browser test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "could not install chromium: the browser test will be skipped"; \
-	else echo "no /usr/bin/chromium: the browser test will be skipped (install Debian's chromium to enable it)"; fi
+	  echo "installing Debian's $(1) $(3)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) \
+	    || echo "could not install $(1): $(4)"; \
+	else echo "no $(2): $(4) (install Debian's $(1) to enable it)"; fi
+endef
 
-test: $(VENV)/.test-installed browser
+browser:
+	$(call apt_install,chromium,/usr/bin/chromium,for the browser test,the browser test will be skipped)
+
+# Debian's bubblewrap: the grader runs each submission's kernel in a bwrap sandbox where it exists.
+bubblewrap:
+	$(call apt_install,bubblewrap,/usr/bin/bwrap,for the grader's sandbox,grading runs unsandboxed)
+
+test: $(VENV)/.test-installed browser bubblewrap
 	$(PY) -m pytest -p no:cacheprovider tests lessons solutions \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-installed
 	$(PY) -m pytest -p no:cacheprovider tests -m "not browser" $(PYTEST_ARGS)
+
+# The newest release of every dependency (no lock), in its own venv: try an upgrade here first,
+# then regenerate constraints.txt from this venv's `pip freeze` (see constraints.txt).
+test-latest:
+	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade --upgrade-strategy eager -e '.[test]'
+	LRCOURSE_UNLOCKED=1 $(LATEST)/bin/python -m pytest -p no:cacheprovider tests -m "not browser" $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed browser
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
@@ -58,4 +80,4 @@ release: $(VENV)/.lab-installed
 	$(PY) -m lrcourse release
 
 clean:
-	rm -rf $(VENV) .pytest_cache benchmarks/results
+	rm -rf $(VENV) $(LATEST) .pytest_cache benchmarks/results

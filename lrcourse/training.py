@@ -8,14 +8,25 @@ step.
 Divergence is a result, not a crash: a setting whose loss stops being finite or grows past
 ``1e8 * max(|loss[0]|, 1e-12)`` is recorded in ``History.diverged_at`` and frozen there; no
 numpy warning escapes.
+
+Speed: the arguments are checked once, before the first step, not at every step. An
+optimizer of :mod:`lrcourse.optimizers` is stepped through its update rule ``_update``
+directly (``step`` is that rule plus the checks of its arguments); every rate of a schedule
+is computed and checked before the loop. A diverged setting keeps being stepped (on
+meaningless numbers, without warnings) and is frozen in the record at the end, which costs
+nothing per step. ``benchmarks/sweep.py`` measures the remaining overhead against a bare
+numpy loop.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as v
+from .optimizers import Optimizer, _leaves
+from .schedules import Schedule
 
 __all__ = ["run", "History", "DIVERGENCE_FACTOR"]
 
@@ -23,6 +34,7 @@ __all__ = ["run", "History", "DIVERGENCE_FACTOR"]
 DIVERGENCE_FACTOR = 1e8
 
 _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+_FLOAT = np.dtype(np.float64)
 
 
 @dataclass
@@ -59,13 +71,6 @@ class History:
     def steps(self):
         """The number of steps the run took."""
         return int(self.loss_steps[-1]) if self.loss_steps is not None else self.loss.shape[0] - 1
-
-
-def _tree_map(f, *trees):
-    first = trees[0]
-    if isinstance(first, dict):
-        return {k: f(*(t[k] for t in trees)) for k in first}
-    return f(*trees)
 
 
 def _settings_from(optimizer):
@@ -113,26 +118,107 @@ def _start(problem, x0, K):
 
 def _loss(problem, x, shape):
     """problem.loss(x) as a float array of the settings' shape (() or (K,))."""
-    loss = np.asarray(problem.loss(x), dtype=float)
+    loss = problem.loss(x)
+    if shape and type(loss) is np.ndarray and loss.shape == shape and loss.dtype is _FLOAT:
+        return loss  # the common cases, checked fast
+    if not shape and isinstance(loss, float):
+        return float(loss)
+    loss = np.asarray(loss, dtype=float)
     if loss.shape != shape and loss.size != (shape[0] if shape else 1):
         raise ValueError(f"problem.loss(x) must return one loss per setting, shape {shape}, got shape {loss.shape}")
-    return loss.reshape(shape)
+    return loss.reshape(shape) if shape else float(loss.reshape(()))
 
 
-def _lr_at(optimizer, t):
-    if isinstance(optimizer, dict):
-        return {k: o.lr_at(t) for k, o in optimizer.items()}
-    return optimizer.lr_at(t)
+def _grads(g, x):
+    """problem.grad(x) checked against the parameters x: float arrays of the same shapes."""
+    if isinstance(x, dict):
+        if isinstance(g, dict) and g.keys() == x.keys() and all(
+                type(g[k]) is np.ndarray and g[k].dtype is _FLOAT and g[k].shape == x[k].shape for k in x):
+            return g
+        return dict(zip(x, _leaves(g, "problem.grad(x)", like=x)))
+    if type(g) is np.ndarray and g.dtype is _FLOAT and g.shape == x.shape:
+        return g  # the common case, checked fast
+    return _leaves(g, "problem.grad(x)", like=x)[0]
 
 
-def _select(mask, new, old):
-    """Keep ``old`` where ``mask`` (shape (K,) or ()) is True, else take ``new``."""
+def _rates(opt, steps):
+    """Every step's rate of an lrcourse optimizer with a schedule, shape (steps,) or (steps, K).
 
-    def leaf(n, o):
-        m = mask.reshape(mask.shape + (1,) * (np.ndim(n) - mask.ndim))
-        return np.where(m, o, n)
+    One vectorised call for an lrcourse schedule (it gives the numbers ``lr(k)`` gives one by
+    one), else one call per step; checked once: numbers >= 0 (else ``lr_at(k)`` names the step).
+    """
+    lr = opt.lr
+    if isinstance(lr, Schedule) and type(lr).__call__ is Schedule.__call__:
+        rates = lr(np.arange(steps))
+    else:
+        values = [lr(k) for k in range(steps)]
+        rates = np.array(values) if all(isinstance(r, float) for r in values) else None
+    if rates is not None and rates.shape == (steps,) and np.all(rates >= 0) and np.all(np.isfinite(rates)):
+        return rates
+    return np.array([opt.lr_at(k) for k in range(steps)], dtype=float)
 
-    return _tree_map(leaf, new, old)
+
+class _Plan:
+    """One optimizer and the part of the parameters it moves (``key``: one layer, or None: all).
+
+    ``Optimizer.step(params, grads, state)`` checks its arguments, reads the rate ``lr_at(k)``
+    and applies the update rule ``_update(p, g, s, k, h)`` to each parameter array. Here the
+    checks happen once (``init``, the rates up front, the gradients in ``run``) and each step
+    calls ``_update`` alone. Any other object with ``init`` and ``step`` (or a subclass with its
+    own ``step`` or ``lr_at``) goes through its ``step`` and ``lr_at`` every step.
+    """
+
+    def __init__(self, opt, params, key, steps):
+        self.opt, self.key = opt, key
+        state = opt.init(params)
+        cls = type(opt)
+        self.direct = (isinstance(opt, Optimizer) and cls.step is Optimizer.step and cls.lr_at is Optimizer.lr_at
+                       and isinstance(state, dict) and state.get("step") == 0)
+        if not self.direct:
+            self.state, self.rates = state, []
+            return
+        buffers = opt.buffers
+        if isinstance(params, dict):
+            self.state = {n: {b: state[b][n] for b in buffers} for n in params}
+        else:
+            self.state = {b: state[b] for b in buffers}
+        self.rates = _rates(opt, steps) if callable(opt.lr) else None
+        self.lr = opt.lr  # a number or a (K,) array, when there is no schedule
+        if self.rates is None:  # the same hyperparameters every step, built once
+            shapes = {n: p.ndim for n, p in params.items()} if isinstance(params, dict) else params.ndim
+            self.h = ({n: opt._hypers(d, self.lr) for n, d in shapes.items()} if isinstance(shapes, dict)
+                      else opt._hypers(shapes, self.lr))
+
+    def step(self, t, params, grads):
+        """The new parameters after step t (params, grads: this optimizer's part)."""
+        opt = self.opt
+        if not self.direct:
+            self.rates.append(opt.lr_at(t))
+            new, self.state = opt.step(params, grads, self.state)
+            return new
+        if self.rates is None:
+            h = self.h
+        else:
+            lr = self.rates[t]
+            h = ({n: opt._hypers(p.ndim, lr) for n, p in params.items()} if isinstance(params, dict)
+                 else opt._hypers(params.ndim, lr))
+        if isinstance(params, dict):
+            new = {}
+            for n in params:
+                new[n], self.state[n] = opt._update(params[n], grads[n], self.state[n], t, h[n])
+            return new
+        new, self.state = opt._update(params, grads, self.state, t, h)
+        return new
+
+    def lr_record(self, steps, shape):
+        """The rate of every step, shape (steps,) + shape."""
+        out = np.empty((steps,) + shape)
+        if self.direct and self.rates is None:
+            out[...] = self.opt.lr_at(0)
+        else:
+            rates = np.asarray(self.rates, dtype=float)  # (steps,) or (steps, K)
+            out[...] = rates.reshape((steps,) + (1,) * len(shape)) if rates.ndim == 1 else rates
+        return out
 
 
 def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progress=None, loss_every=1):
@@ -188,66 +274,136 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     if isinstance(optimizer, dict):
         if set(optimizer) != set(x):
             raise ValueError(f"optimizer dict must have the parameter names {sorted(x)}, got {sorted(optimizer)}")
-        state = {k: o.init(x[k]) for k, o in optimizer.items()}
+        plans = [_Plan(o, x[k], k, steps) for k, o in optimizer.items()]
     else:
-        state = optimizer.init(x)
+        plans = [_Plan(optimizer, x, None, steps)]
+    single = plans[0] if len(plans) == 1 and plans[0].key is None else None
 
-    rng = np.random.default_rng(seed)
-    gradient = (lambda p: problem.stochastic_grad(p, rng)) if hasattr(problem, "stochastic_grad") else problem.grad
+    if hasattr(problem, "stochastic_grad"):
+        rng = np.random.default_rng(seed)
+        gradient = lambda p: problem.stochastic_grad(p, rng)  # noqa: E731
+    else:
+        gradient = problem.grad
     shape = () if K is None else (K,)
+    loss_steps = list(range(0, steps + 1, loss_every))  # the steps whose loss is recorded
+    if loss_steps[-1] != steps:
+        loss_steps.append(steps)
+    losses = np.empty((len(loss_steps),) + shape)
+    diverged_at = np.full(shape, -1)
+    record = _Record(x, shape, keep_params)
+    path = record.path
 
     with np.errstate(**_quiet):
-        loss0 = _loss(problem, x, shape)
+        losses[0] = loss0 = _loss(problem, x, shape)
         limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
-        loss_steps = np.unique(np.r_[np.arange(0, steps + 1, loss_every), steps])
-        losses = np.empty((loss_steps.size,) + shape)
-        losses[0] = loss0
-        row = 1
-        path = [x] if keep_params else None
-        lrs = []
-        diverged_at = np.full(shape, -1, dtype=int)
-        bar = _progress_bar(steps, progress)
+        if not shape:
+            limit = float(limit)  # one setting: the checks below compare Python floats
+        row, next_row = 1, (loss_steps[1] if steps else -1)
+        live, dead = True, None  # one setting: has it not diverged; K settings: which have
+        bar = _Bar(steps, progress) if progress is not False and steps else None
         for t in range(steps):
-            lrs.append(_lr_at(optimizer, t))
-            g = gradient(x)
-            if isinstance(optimizer, dict):
-                stepped = {k: o.step(x[k], g[k], state[k]) for k, o in optimizer.items()}
-                x_new = {k: s[0] for k, s in stepped.items()}
-                state = {k: s[1] for k, s in stepped.items()}
+            g = _grads(gradient(x), x)
+            if single is not None:
+                x = single.step(t, x, g)
             else:
-                x_new, state = optimizer.step(x, g, state)
-            frozen = diverged_at >= 0
-            x = _select(frozen, x_new, x) if frozen.any() else x_new
-            if row < loss_steps.size and loss_steps[row] == t + 1:
-                loss = _loss(problem, x, shape)
-                blew_up = ~frozen & ~(np.isfinite(loss) & (np.abs(loss) <= limit))
-                losses[row] = np.where(frozen, np.inf, np.where(np.isnan(loss), np.inf, loss))
+                x = dict(x)
+                for plan in plans:
+                    x[plan.key] = plan.step(t, x[plan.key], g[plan.key])
+            if t + 1 == next_row:
+                losses[row] = loss = _loss(problem, x, shape)
+                ok = abs(loss) <= limit  # False for NaN too
                 row += 1
+                next_row = loss_steps[row] if row < len(loss_steps) else -1
             else:
-                blew_up = ~frozen & _nonfinite(x, shape)
-            diverged_at = np.where(blew_up, t + 1, diverged_at)
-            if keep_params:
+                ok = ~_nonfinite(x, shape)
+            if not shape:
+                if live and not ok:
+                    diverged_at[()] = t + 1
+                    record.freeze(x, True)
+                    live = False
+            else:
+                if dead is not None:
+                    ok |= dead  # a diverged setting stays diverged, whatever its numbers do now
+                if np.count_nonzero(ok) < K:
+                    new = ~ok
+                    diverged_at[new] = t + 1
+                    record.freeze(x, new)
+                    dead = diverged_at >= 0
+            if path is not None:
                 path.append(x)
             if bar is not None:
-                bar.update(1)
+                bar.update(t)
         if bar is not None:
             bar.close()
 
-    params = None
-    if keep_params:
-        params = {k: np.stack([p[k] for p in path]) for k in x} if is_tree else np.stack(path)
-    if isinstance(optimizer, dict):
-        lr = {k: _stack_lr([l[k] for l in lrs], steps, shape) for k in optimizer}
-    else:
-        lr = _stack_lr(lrs, steps, shape)
+    lr = {p.key: p.lr_record(steps, shape) for p in plans}
+    lr = lr if isinstance(optimizer, dict) else lr[None]
+    params, final = record.result(x, diverged_at)
+    loss_steps = np.array(loss_steps)
+    dead = np.atleast_1d(diverged_at >= 0)
+    if dead.any():  # the diverged settings' losses: inf after their step, and a NaN there too
+        by_setting = losses.reshape(len(loss_steps), -1)  # a view, one column per setting
+        gone = by_setting[:, dead]
+        gone[loss_steps[:, None] > np.atleast_1d(diverged_at)[dead]] = np.inf
+        gone[1:][np.isnan(gone[1:])] = np.inf
+        by_setting[:, dead] = gone
     return History(
         loss=losses,
         params=params,
-        final=x,
+        final=final,
         lr=lr,
         diverged_at=int(diverged_at) if K is None else diverged_at,
         loss_steps=loss_steps,
     )
+
+
+class _Record:
+    """The parameters of every step (if kept) and a copy of each setting where it diverged."""
+
+    def __init__(self, x, shape, keep):
+        self.shape, self.path, self.frozen = shape, ([x] if keep else None), None
+
+    def freeze(self, x, new):
+        """Remember the parameters of the settings that diverged (``new``) at this step."""
+        if self.frozen is None:
+            self.frozen = _tree_map(np.copy, x)
+        elif self.shape:
+            for name, a in (x.items() if isinstance(x, dict) else [(None, x)]):
+                (self.frozen[name] if name is not None else self.frozen)[new] = a[new]
+
+    def result(self, x, diverged_at):
+        """(params, final), every diverged setting frozen at its step."""
+        dead = diverged_at >= 0
+        params = None
+        if self.path is not None:
+            params = ({k: np.stack([p[k] for p in self.path]) for k in x} if isinstance(x, dict)
+                      else np.stack(self.path))
+        if not dead.any():
+            return params, x
+        final = _tree_map(lambda a, f: _where(dead, f, a), x, self.frozen)
+        if params is not None and not self.shape:
+            params = _tree_map(lambda a, f: _where(np.arange(len(a)) > diverged_at, f, a), params, self.frozen)
+        elif params is not None:  # only the diverged settings' columns
+            after = np.arange(len(self.path))[:, None] > diverged_at[dead]
+
+            def fix(a, f):
+                a[:, dead] = _where(after, f[dead], a[:, dead])
+                return a
+
+            params = _tree_map(fix, params, self.frozen)
+        return params, final
+
+
+def _where(mask, a, b):
+    """a where mask (of shape () or (..., K)) is True, else b; mask broadcast over the parameter axes."""
+    return np.where(mask.reshape(mask.shape + (1,) * (np.ndim(b) - mask.ndim)), a, b)
+
+
+def _tree_map(f, *trees):
+    first = trees[0]
+    if isinstance(first, dict):
+        return {k: f(*(t[k] for t in trees)) for k in first}
+    return f(*trees)
 
 
 def _nonfinite(x, shape):
@@ -259,18 +415,27 @@ def _nonfinite(x, shape):
     return bad
 
 
-def _stack_lr(lrs, steps, shape):
-    """The rates of every step as one array (steps, [K]), a scalar rate repeated over K."""
-    out = np.empty((steps,) + shape)
-    for t, lr in enumerate(lrs):
-        out[t] = lr
-    return out
+class _Bar:
+    """A tqdm bar: shown from the start with ``progress=True``, else (None) once the run has taken 1 s."""
 
+    def __init__(self, steps, progress):
+        self.steps, self.bar, self.start = steps, None, time.perf_counter()
+        if progress:
+            self._open()
 
-def _progress_bar(steps, progress):
-    """A tqdm bar: forced on/off by ``progress``, else shown only if the run takes > 1 s."""
-    if progress is False or steps == 0:
-        return None
-    from tqdm.auto import tqdm
+    def _open(self):
+        from tqdm.auto import tqdm
 
-    return tqdm(total=steps, unit="step", delay=0 if progress else 1.0, leave=False)
+        self.bar = tqdm(total=self.steps, unit="step", leave=False)
+
+    def update(self, t):
+        """Step t (from 0) is done."""
+        if self.bar is not None:
+            self.bar.update(1)
+        elif time.perf_counter() - self.start > 1.0:
+            self._open()
+            self.bar.update(t + 1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

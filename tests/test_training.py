@@ -186,3 +186,124 @@ def test_loss_every_flags_nonfinite_parameters_between_records():
     assert np.isinf(h.loss[-1, 1]) and np.isfinite(h.loss[-1, 0])
     with pytest.raises(ValueError, match="loss_every"):
         lrcourse.run(problems.parabola(), optimizers.sgd(lr=0.1), 5, loss_every=0)
+
+
+# ---------------------------------------------------------------- run's fast path == the public step
+# run checks its arguments once and then applies each optimizer's update rule (_update) itself;
+# these tests hold it to exactly what a loop over the public opt.step(params, grads, state) gives.
+OPTIMIZERS = [
+    lambda lr: optimizers.sgd(lr),
+    lambda lr: optimizers.sgd(lr, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda lr: optimizers.sgd(lr, momentum=np.array([0.0, 0.5, 0.9]) if np.ndim(lr) else 0.5, dampening=0.1),
+    lambda lr: optimizers.adam(lr, maximize=True),
+    lambda lr: optimizers.adagrad(lr, lr_decay=0.01, initial_accumulator_value=0.1),
+    lambda lr: optimizers.rmsprop(lr, centered=True, momentum=0.5, weight_decay=0.01),
+    lambda lr: optimizers.adam(lr, amsgrad=True, weight_decay=0.01),
+    lambda lr: optimizers.adamw(lr),
+    lambda lr: optimizers.nadam(lr),
+    lambda lr: optimizers.radam(lr),
+    lambda lr: optimizers.adamax(lr),
+    lambda lr: optimizers.adadelta(lr),
+]
+
+
+def _manual(problem, opt, steps, x):
+    """The plain loop: every step through opt.step, which checks everything."""
+    state, path = opt.init(x), [x]
+    for _ in range(steps):
+        x, state = opt.step(x, problem.grad(x), state)
+        path.append(x)
+    return path
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+@pytest.mark.parametrize("problem, lr", [(problems.Rosenbrock(), 1e-4), (problems.conditioned(20.0, dim=3), 0.05),
+                                         (problems.Rosenbrock(), np.array([1e-5, 1e-4, 3e-4]))])
+def test_run_steps_exactly_like_the_public_step(make, problem, lr):
+    p = problem
+    opt = make(lr)
+    h = lrcourse.run(p, opt, 30, progress=False)
+    assert not np.any(h.diverged)
+    x = p.x0 if np.ndim(lr) == 0 else np.broadcast_to(p.x0, (3,) + p.x0.shape).copy()
+    path = _manual(p, make(lr), 30, x)
+    np.testing.assert_array_equal(h.params, np.stack(path))
+    np.testing.assert_array_equal(h.lr, np.broadcast_to(lr, h.lr.shape))
+
+
+def test_run_with_schedules_and_per_layer_optimizers_steps_like_the_public_step():
+    from lrcourse import schedules
+
+    prob = _Layers()
+    opts = {"a": optimizers.adam(schedules.cosine(0.1, 10)), "b": optimizers.sgd(lambda k: 0.1 / (1 + k), momentum=0.9)}
+    h = lrcourse.run(prob, opts, 12, keep_params=True)
+    x = dict(prob.x0)
+    states = {k: o.init(x[k]) for k, o in opts.items()}
+    for t in range(12):
+        g = prob.grad(x)
+        for k, o in opts.items():
+            x[k], states[k] = o.step(x[k], g[k], states[k])
+            np.testing.assert_array_equal(h.params[k][t + 1], x[k])
+    np.testing.assert_array_equal(h.lr["a"], [schedules.cosine(0.1, 10)(k) for k in range(12)])
+    np.testing.assert_array_equal(h.lr["b"], [0.1 / (1 + k) for k in range(12)])
+
+
+def test_a_bad_schedule_value_is_caught_before_the_first_step():
+    with pytest.raises(ValueError, match=r"lr\(3\)"):
+        lrcourse.run(problems.parabola(), optimizers.sgd(lambda k: 0.1 if k < 3 else -1.0), 10)
+    two_from_step_1 = optimizers.sgd(lambda k: 0.1 if k == 0 else np.array([0.1, 0.2]),
+                                     momentum=np.array([0.0, 0.1, 0.2]))
+    with pytest.raises(ValueError, match=r"lr\(1\) returned 2 values"):
+        lrcourse.run(problems.parabola(), two_from_step_1, 3)
+
+
+def test_gradients_of_the_wrong_shape_are_named():
+    class Wrong(problems.Quadratic):
+        def grad(self, x):
+            return np.zeros(3)
+
+    with pytest.raises(ValueError, match=r"problem.grad\(x\)"):
+        lrcourse.run(Wrong([1.0, 2.0]), optimizers.sgd(0.1), 3)
+
+
+def test_an_optimizer_of_ones_own_goes_through_its_step():
+    class HalfStep:
+        """Any object with init, step and lr_at is an optimizer for run."""
+
+        def init(self, x):
+            return {"calls": 0}
+
+        def lr_at(self, k):
+            return 0.5
+
+        def step(self, x, g, state):
+            return x - 0.5 * g, {"calls": state["calls"] + 1}
+
+    h = lrcourse.run(problems.parabola(L=1.0, x0=1.0), HalfStep(), 4)
+    np.testing.assert_allclose(h.params[:, 0], 0.5 ** np.arange(5))
+    np.testing.assert_array_equal(h.lr, 0.5)
+
+
+def test_progress_bar_only_when_asked_or_slow(capsys):
+    lrcourse.run(problems.parabola(), optimizers.sgd(0.1), 5, progress=True)
+    assert "0/5" in capsys.readouterr().err
+    lrcourse.run(problems.parabola(), optimizers.sgd(0.1), 5)  # fast: no bar
+    lrcourse.run(problems.parabola(), optimizers.sgd(0.1), 5, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_diverged_settings_are_frozen_in_params_final_and_loss():
+    """Frozen = recorded as at the step they diverged, while the others go on (K and one setting)."""
+    p = problems.quadratic([1.0, 0.05], angle=0.4)
+    lrs = np.array([0.1, 3.0, 5.0])
+    for keep in (True, False):
+        h = lrcourse.run(p, optimizers.sgd(lrs, momentum=0.9), 60, keep_params=keep)
+        full = lrcourse.run(p, optimizers.sgd(lrs, momentum=0.9), 60)
+        assert h.diverged.tolist() == [False, False, True]
+        d = h.diverged_at[2]
+        np.testing.assert_array_equal(h.final[2], full.params[d, 2])
+        np.testing.assert_array_equal(h.final[:2], full.params[-1, :2])
+        assert np.all(np.isinf(h.loss[d + 1:, 2])) and np.isfinite(h.loss[d, 2])
+        one = lrcourse.run(p, optimizers.sgd(5.0, momentum=0.9), 60, keep_params=keep)
+        assert one.diverged_at == d  # (a (K, 2) and a (2,) matrix product may differ in the last bit)
+        np.testing.assert_allclose(one.final, h.final[2], rtol=1e-13)
+        np.testing.assert_allclose(one.loss, h.loss[:, 2], rtol=1e-13)
