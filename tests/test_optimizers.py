@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrcourse import optimizers as O
@@ -309,7 +309,7 @@ def _optimizer_without_decay(draw):
     return FACTORY[kind](lr, betas=betas, eps=eps, maximize=draw(st.booleans()))
 
 
-@settings(max_examples=50, deadline=None, database=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(data=st.data())
 def test_zero_gradient_without_weight_decay_leaves_params_unchanged(data):
     opt = _optimizer_without_decay(data.draw)
@@ -352,7 +352,8 @@ def test_attributes_repr_and_frozen_arrays():
     assert repr(O.adamw(maximize=True)).endswith("amsgrad=False, maximize=True)")
     assert repr(O.nadam()) == ("nadam(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, momentum_decay=0.004, "
                                "decoupled_weight_decay=False)")
-    assert repr(O.radam()) == "radam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, decoupled_weight_decay=False)"
+    assert repr(O.radam()) == ("radam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, "
+                               "decoupled_weight_decay=False)")
     assert repr(O.adamax()) == "adamax(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0)"
     assert repr(O.adadelta()) == "adadelta(lr=1, rho=0.9, eps=1e-06, weight_decay=0)"
     assert repr(O.sgd(0.1, momentum=0.9, nesterov=True)) == (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrcourse import schedules as S
@@ -488,7 +488,7 @@ def schedules(draw):
 steps = st.lists(st.integers(0, 2**53), min_size=1, max_size=20)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedules(), steps)
 def test_valid_schedules_are_finite_and_nonnegative(s, far):
     with warnings.catch_warnings():
@@ -497,14 +497,14 @@ def test_valid_schedules_are_finite_and_nonnegative(s, far):
     assert np.all(np.isfinite(values)) and np.all(values >= 0)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedules(), steps)
 def test_array_call_equals_scalar_calls_exactly(s, ts):
     ts = ts + list(range(0, 300, 7))
     assert s(np.array(ts)).tolist() == [s(t) for t in ts]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lrs, small, lrs, st.integers(0, 10**6))
 def test_warm_restarts_with_T_mult_1_repeat_exactly(lr, T_0, eta_min, t0):
     s = S.cosine_warm_restarts(lr, T_0, 1, eta_min)
@@ -512,7 +512,7 @@ def test_warm_restarts_with_T_mult_1_repeat_exactly(lr, T_0, eta_min, t0):
     assert s(t + T_0).tolist() == s(t).tolist()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lrs, lrs, small, st.none() | st.integers(0, 60), st.integers(0, 10**4))
 def test_triangular_cycles_repeat(base_lr, max_lr, up, down, t0):
     s = S.cyclic(base_lr, max_lr, up, down)
@@ -522,7 +522,7 @@ def test_triangular_cycles_repeat(base_lr, max_lr, up, down, t0):
     np.testing.assert_allclose(s(t + period), s(t), rtol=0, atol=1e-9 * abs(max_lr - base_lr))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lrs, small, unit, st.lists(st.integers(0, 300), max_size=6), st.floats(1e-6, 1), small,
        st.floats(0, 5))
 def test_decaying_schedules_never_increase(lr, n, gamma, milestones, start, T, power):
