@@ -53,8 +53,9 @@ def torch_lrs(name, kwargs, T):
 
     ``kwargs`` holds the scheduler's arguments plus ``lr``, the optimizer's rate. For
     ``SequentialLR`` it holds ``schedulers`` (a list of ``{"name", "kwargs"}`` without lr)
-    and ``milestones``; ``ChainedScheduler`` holds ``schedulers`` only. For ``ReduceLROnPlateau`` it holds ``metrics``: the rate after each
-    ``step(metric)``, so T = len(metrics) + 1.
+    and ``milestones``; ``ChainedScheduler`` holds ``schedulers`` only. For
+    ``ReduceLROnPlateau`` it holds ``metrics``: the rate after each ``step(metric)``, so
+    T = len(metrics) + 1.
     """
     kwargs = dict(kwargs)
     opt = _optimizer(kwargs.pop("lr"))
