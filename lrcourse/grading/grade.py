@@ -813,7 +813,7 @@ def suspicious(source: str, answer: bool = False) -> list[str]:
     """Why a student's cell looks like an attempt to fool the grader (static, heuristic)."""
     found = [why for rx, why in _SUSPICIOUS if rx.search(source)]
     if answer and _CHECKS.search(source):
-        found.append("the answer reaches into lrcourse.checks (where the references live)")
+        found.append("reaches into lrcourse.checks from an answer (where the references live)")
     return found
 
 
