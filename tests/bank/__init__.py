@@ -37,6 +37,12 @@ MIN_WRONG, MIN_RIGHT = 8, 3
 _MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
+def define(header, body):
+    """The source of a function: ``header`` (its ``def`` line) and ``body`` (indented here).
+    Banks use ``functools.partial(define, "def f(x):")`` for each question."""
+    return header + "\n" + "\n".join("    " + line for line in body.strip("\n").split("\n")) + "\n"
+
+
 def assignments():
     """The assignment folders ``NN_slug`` of the solutions, in order."""
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and re.match(r"\d\d_", p.name))

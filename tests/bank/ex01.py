@@ -1,25 +1,12 @@
 """Mutation bank of assignment 1 (format: tests/bank/__init__.py)."""
+from functools import partial
 
+from . import define
 
-def _fn(header, body):
-    return header + "\n" + "\n".join("    " + line for line in body.strip("\n").split("\n")) + "\n"
-
-
-def _gd(body):
-    return _fn("def gd_step(x, grad, lr):", body)
-
-
-def _lsl(body):
-    return _fn("def largest_stable_lr(L):", body)
-
-
-def _cl(body):
-    return _fn("def classify(xs):", body)
-
-
-def _ch(body):
-    return _fn("def choose_lr(ws, losses, steps, factor):", body)
-
+_gd = partial(define, "def gd_step(x, grad, lr):")
+_lsl = partial(define, "def largest_stable_lr(L):")
+_cl = partial(define, "def classify(xs):")
+_ch = partial(define, "def choose_lr(ws, losses, steps, factor):")
 
 _CLASSIFY_OK = """
 xs = np.asarray(xs, dtype=float)

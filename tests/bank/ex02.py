@@ -1,29 +1,13 @@
 """Mutation bank of assignment 2 (format: tests/bank/__init__.py)."""
+from functools import partial
 
+from . import define
 
-def _fn(header, body):
-    return header + "\n" + "\n".join("    " + line for line in body.strip("\n").split("\n")) + "\n"
-
-
-def _best(body):
-    return _fn("def best_lr_and_rate(eigenvalues):", body)
-
-
-def _steps(body):
-    return _fn("def steps_needed(eigenvalues, lr, tol):", body)
-
-
-def _div(body):
-    return _fn("def diverging_directions(eigenvalues, lr):", body)
-
-
-def _rate(body):
-    return _fn("def rate_from_losses(losses, m):", body)
-
-
-def _reg(body):
-    return _fn("def regression_lr(X, steps, factor):", body)
-
+_best = partial(define, "def best_lr_and_rate(eigenvalues):")
+_steps = partial(define, "def steps_needed(eigenvalues, lr, tol):")
+_div = partial(define, "def diverging_directions(eigenvalues, lr):")
+_rate = partial(define, "def rate_from_losses(losses, m):")
+_reg = partial(define, "def regression_lr(X, steps, factor):")
 
 _STEPS_OK = """
 rate = np.max(np.abs(1 - lr * np.asarray(eigenvalues, dtype=float)))

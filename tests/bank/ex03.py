@@ -1,25 +1,12 @@
 """Mutation bank of assignment 3 (format: tests/bank/__init__.py)."""
+from functools import partial
 
+from . import define
 
-def _fn(header, body):
-    return header + "\n" + "\n".join("    " + line for line in body.strip("\n").split("\n")) + "\n"
-
-
-def _nf(body):
-    return _fn("def noise_floor(lr, L, sigma):", body)
-
-
-def _mb(body):
-    return _fn("def minibatch_noise(G, B):", body)
-
-
-def _gy(body):
-    return _fn("def goyal_lr(epoch, batch_size):", body)
-
-
-def _ps(body):
-    return _fn("def plan_sgd(eigenvalues, sigma, x0, budget, target):", body)
-
+_nf = partial(define, "def noise_floor(lr, L, sigma):")
+_mb = partial(define, "def minibatch_noise(G, B):")
+_gy = partial(define, "def goyal_lr(epoch, batch_size):")
+_ps = partial(define, "def plan_sgd(eigenvalues, sigma, x0, budget, target):")
 
 _GOYAL = """
 target = 0.1 * batch_size / 256
@@ -132,7 +119,7 @@ BANK = {
             "one full-batch step at 1/L": _ps("return 1 / np.max(eigenvalues), budget"),
             "1/L with batch 1": _ps("return 1 / np.max(eigenvalues), 1"),
             "folklore": _ps("return 0.01, 1"),
-            "same steps for every batch": _PLAN.replace("T = budget // B", "T = budget") and _ps(_PLAN.replace("T = budget // B", "T = budget")),
+            "same steps for every batch": _ps(_PLAN.replace("T = budget // B", "T = budget")),
             "ignores the noise": _ps(_PLAN.replace("+ rates**2 * sigma**2 / B * (1 - a**T) / (1 - a)", "")),
             "ignores the start": _ps(_PLAN.replace("a**T * x0**2 + ", "")),
             "swapped pair": _ps(_PLAN.replace("(float(rates[i, 0]), int(B))", "(int(B), float(rates[i, 0]))")),

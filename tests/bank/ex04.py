@@ -1,25 +1,12 @@
 """Mutation bank of assignment 4 (format: tests/bank/__init__.py)."""
+from functools import partial
 
+from . import define
 
-def _fn(header, body):
-    return header + "\n" + "\n".join("    " + line for line in body.strip("\n").split("\n")) + "\n"
-
-
-def _cos(body):
-    return _fn("def cosine_lr(t, lr, T_max, eta_min=0.0):", body)
-
-
-def _wc(body):
-    return _fn("def warmup_cosine(t, peak_lr, warmup_steps, total_steps):", body)
-
-
-def _oc(body):
-    return _fn("def one_cycle_momentum(t, total_steps, pct_start):", body)
-
-
-def _ds(body):
-    return _fn("def design_schedule(eigenvalues, sigma, x0, steps, target):", body)
-
+_cos = partial(define, "def cosine_lr(t, lr, T_max, eta_min=0.0):")
+_wc = partial(define, "def warmup_cosine(t, peak_lr, warmup_steps, total_steps):")
+_oc = partial(define, "def one_cycle_momentum(t, total_steps, pct_start):")
+_ds = partial(define, "def design_schedule(eigenvalues, sigma, x0, steps, target):")
 
 _COS = "t = np.asarray(t, dtype=float)\nreturn eta_min + (lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / 2"
 
