@@ -45,9 +45,9 @@ def test_bank_grades_wrong_answers_down_and_right_answers_full(slug, tmp_path, c
 
     built = B.build(slug, bank, tmp_path / "subs")
     grades, log = _grade(slug, built, tmp_path / "grades.csv")
-    # A notebook whose right answer lost points while the grader failed on all its questions is
-    # graded once more (seen once under a load of 12 on 2 cores: every row 'error', the grader's
-    # own failure); a right answer that really fails fails again.
+    # A notebook whose right answer lost points while every question failed is graded once more
+    # (the grader has failed a whole notebook with its own error); a right answer that really
+    # fails fails again, and the grader's output is shown.
     def lost(b, question):
         points, max_points, _ = grades[(b.student, question)]
         return points < max_points

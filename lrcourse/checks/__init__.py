@@ -292,6 +292,8 @@ def forbid(*dotted_names, within=None):
     for dotted in dotted_names:
         module_name, _, attr = v.text("dotted_names", dotted).rpartition(".")
         module = importlib.import_module(module_name)
+        if not hasattr(module, attr):      # a name the library no longer has cannot be used either
+            continue
         original = getattr(module, attr)
         stand_in = _forbidden(dotted)
         patches.append((vars(module), attr, original, stand_in))

@@ -94,15 +94,20 @@ def _iterates(lr, L, x0, n):
     return np.array(xs)
 
 
+_ROUNDED = "whose edge is exact only up to rounding"
+
+
 def _regime_cases(rng, hidden):
     """(lr L, regime, kind of case) for the fixed edges and random interiors."""
     fixed = [(0.3, "monotone", ""), (1.0, "one step", ""), (1.6, "oscillating", ""), (2.0, "bouncing", ""),
              (2.4, "diverging", ""), (0.001, "monotone", "when lr·L is tiny"),
              (0.999, "monotone", "near lr·L = 1"), (1.001, "oscillating", "near lr·L = 1"),
-             (1.999, "oscillating", "near lr·L = 2"), (2.001, "diverging", "near lr·L = 2")]
+             (1.999, "oscillating", "near lr·L = 2"), (2.001, "diverging", "near lr·L = 2"),
+             (0.99999, "monotone", "very near lr·L = 1"), (1.00001, "oscillating", "very near lr·L = 1"),
+             (1.99999, "oscillating", "very near lr·L = 2"), (2.00001, "diverging", "very near lr·L = 2")]
     for _ in range(10 if hidden else 3):
         fixed += [(rng.uniform(0.01, 0.99), "monotone", ""), (rng.uniform(1.01, 1.99), "oscillating", ""),
-                  (rng.uniform(2.01, 4.0), "diverging", "")]
+                  (rng.uniform(2.01, 4.0), "diverging", ""), (1.0, "one step", _ROUNDED), (2.0, "bouncing", _ROUNDED)]
     return fixed
 
 
@@ -117,6 +122,10 @@ def check_classify(classify, hidden=False):
         for lrL, want, edge in _regime_cases(rng, hidden):
             if count < len(visible_fixed) and not hidden:
                 L, x0, n, as_type = visible_fixed[count % len(visible_fixed)]
+            elif edge == _ROUNDED:
+                L = 49.0 * 2.0 ** int(rng.integers(-6, 7))      # lr = 1/L or 2/L and L do not multiply back exactly
+                x0 = float(rng.choice([-1, 1]) * log_uniform(rng, 1e-2, 1e2))
+                n, as_type = int(rng.integers(2, 16)), ["array", "list"][int(rng.integers(0, 2))]
             else:
                 L = float(log_uniform(rng, 1e-2, 1e2))
                 x0 = float(rng.choice([-1, 1]) * log_uniform(rng, 1e-2, 1e2))

@@ -67,6 +67,7 @@ BANK = {
             "exact zero test": _cl(_CLASSIFY_OK.replace("abs(r) <= 1e-6", "r == 0")),
             "exact bounce test": _cl(_CLASSIFY_OK.replace("abs(r + 1) <= 1e-6", "r == -1")),
             "tolerance too loose": _cl(_CLASSIFY_OK.replace("abs(r + 1) <= 1e-6", "abs(r + 1) <= 0.01")),
+            "tolerance 1e-4": _cl(_CLASSIFY_OK.replace("1e-6", "1e-4")),
             "needs three iterates": _cl("xs = np.asarray(xs, dtype=float)\nr = xs[2] / xs[1]\n" + _CLASSIFY_OK.split("r = xs[1] / xs[0]\n")[1]),
             "only looks at sizes": _cl("xs = np.abs(np.asarray(xs, dtype=float))\nif xs[1] <= 1e-6 * xs[0]:\n    return 'one step'\n"
                                        "if np.isclose(xs[1], xs[0]):\n    return 'bouncing'\nreturn 'monotone' if xs[1] < xs[0] else 'diverging'"),
