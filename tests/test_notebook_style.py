@@ -21,12 +21,19 @@ _spec = importlib.util.spec_from_file_location("refresh_outputs", ROOT / "tools"
 refresh_outputs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(refresh_outputs)
 
-# Lessons already converted to the convention. Extend this list when you convert a lesson.
+# Lessons that follow the convention (all of them, at the time of writing). Add a new lesson here.
 LESSONS = [
     "01_what_is_the_learning_rate.ipynb",
     "02_curvature_and_conditioning.ipynb",
     "03_stochastic_gradients_and_batch_size.ipynb",
     "04_schedules.ipynb",
+    "05_momentum_and_nesterov.ipynb",
+    "06_adaptive_methods.ipynb",
+    "07_choosing_a_learning_rate.ipynb",
+    "08_practice_on_real_data.ipynb",
+    "09_beyond_deep_learning.ipynb",
+    "10_the_curvature_that_moves.ipynb",
+    "11_batch_size_noise_and_width.ipynb",
 ]
 
 MAX_LINES = 15          # non-blank lines of a cell the learner sees (longer code belongs in the library)
