@@ -167,10 +167,11 @@ def command(argv: list[str], *, workdir: str, ipcdir: str, uid: int | None,
                 out += ["--perms", "0755", "--dir", p]
         return out
 
+    # the private /tmp first: a Python (a venv, a clone of the course) that lives under /tmp is
+    # bound on top of it, not hidden by it
+    cmd += ["--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
     for root in python:
         cmd += parents(root) + ["--ro-bind", root, root]
-    cmd += ["--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
-    made = {p for p in made if not _below(p, ["/tmp"])}
     cmd += parents(f"{PACKAGE_MOUNT}/lrcourse") + [
         "--ro-bind", str(package_dir()), f"{PACKAGE_MOUNT}/lrcourse"]
     for d in (ipcdir, workdir):
