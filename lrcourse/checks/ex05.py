@@ -66,7 +66,7 @@ def check_heavy_ball_step(heavy_ball_step, hidden=False):
         grad = _quadratic_grad(lam) if np.ndim(x) else (lambda z, lam=lam: lam * z)
         args = (x, x_prev)
         kept = [np.copy(a) for a in args]
-        got = _pair(run_answer(heavy_ball_step, x, x_prev, grad, alpha, beta), "heavy_ball_step")
+        got = _pair(run_answer(heavy_ball_step, x, x_prev, grad, alpha, beta, case=f"({where})"), "heavy_ball_step")
         expect(all(unchanged(a, k) for a, k in zip(args, kept)),
                f"heavy_ball_step changed x or x_prev in place ({where}): compute new values instead of "
                "updating the inputs (no `x -= ...` or `x[...] = ...`).")
@@ -89,7 +89,7 @@ def check_heavy_ball_step(heavy_ball_step, hidden=False):
     x = x_prev = x0.copy()
     for _ in range(steps):
         p, state = opt.step(p, grad(p), state)
-        x, x_prev = _pair(run_answer(heavy_ball_step, x, x_prev, grad, lr, beta), "heavy_ball_step")
+        x, x_prev = _pair(run_answer(heavy_ball_step, x, x_prev, grad, lr, beta, case="(in a run of many steps)"), "heavy_ball_step")
     close(x, p, where, "", "Each call must use the x_prev returned by the previous call.", rtol=1e-8, atol=1e-12)
     passed("heavy_ball_step is Polyak's heavy ball, and matches SGD with momentum step for step.")
 
@@ -113,7 +113,7 @@ def check_polyak_settings(polyak_settings, hidden=False):
         cases = [(c, f"L={c[0]}, mu={c[1]}") for c in [(1.0, 0.01), (25, 1), (4.0, 4.0), (2.0, 0.5), (0.5, 0.08)]]
     for (L, mu), where in cases:
         with forbid(*_THEORY):
-            got = _pair(run_answer(polyak_settings, L, mu), "polyak_settings")
+            got = _pair(run_answer(polyak_settings, L, mu, case=f"({where})"), "polyak_settings")
         alpha, beta = got
         want_alpha, want_beta = _polyak(L, mu)
         extra = " (here L = μ)" if L == mu else ""
@@ -147,7 +147,7 @@ def check_is_stable(is_stable, hidden=False):
     for lr, beta, lam, where in cases:
         want = lr * lam < 2 + 2 * beta
         with forbid(*_THEORY):
-            got = run_answer(is_stable, lr, beta, lam)
+            got = run_answer(is_stable, lr, beta, lam, case=f"({where})")
         expect(isinstance(got, (bool, np.bool_)), f"is_stable should return True or False, got "
                f"{type(got).__name__} {got!r:.60} (for {where})")
         expect(bool(got) == want, f"is_stable returned {bool(got)} for {where}; the heavy ball "
@@ -183,7 +183,7 @@ def check_to_heavy_ball(to_heavy_ball, hidden=False):
         cases = [(0.1, 0.9, 0.0), (0.1, 0.9, 0.9), (0.5, 0.5, 0.2), (0.2, 0.3, 0.5)]
         cases = [c + (f"lr={c[0]}, momentum={c[1]}, dampening={c[2]}",) for c in cases]
     for lr, momentum, dampening, where in cases:
-        got = _pair(run_answer(to_heavy_ball, lr, momentum, dampening), "to_heavy_ball")
+        got = _pair(run_answer(to_heavy_ball, lr, momentum, dampening, case=f"({where})"), "to_heavy_ball")
         try:
             alpha, beta = (float(g) for g in got)
         except (TypeError, ValueError):
@@ -248,7 +248,7 @@ def check_tune_heavy_ball(tune_heavy_ball, hidden=False):
         steps = budget(H)
         kept = H.copy()
         with forbid(*_THEORY):
-            got = _pair(run_answer(tune_heavy_ball, H, steps), "tune_heavy_ball")
+            got = _pair(run_answer(tune_heavy_ball, H, steps, case=f"(on {where})"), "tune_heavy_ball")
         expect(np.array_equal(H, kept), f"tune_heavy_ball changed H in place ({where}).")
         try:
             lr, beta = (float(g) for g in got)

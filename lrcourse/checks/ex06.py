@@ -75,7 +75,7 @@ def check_adam_step(adam_step, hidden=False):
         for t, (g, (wx, wm, wv)) in enumerate(zip(grads, want), start=1):
             args = [x.copy(), g.copy(), m.copy(), v.copy()]
             with forbid(*_OPTIMIZERS):
-                result = _as_triple(run_answer(adam_step, *args, t, lr, b1, b2, eps), "adam_step")
+                result = _as_triple(run_answer(adam_step, *args, t, lr, b1, b2, eps, case=f"(step t={t}, {what})"), "adam_step")
             expect(_unchanged(args, (x, g, m, v)),
                    "adam_step modified one of its input arrays in place (x, g, m or v): return new arrays "
                    "instead (no `m *= ...` or `x -= ...`).")
@@ -122,7 +122,7 @@ def check_first_step_size(first_step_size, hidden=False):
     for lr, b1, b2, eps in settings:
         for corrected in (True, False):
             kept = g.copy()
-            got = run_answer(first_step_size, g, lr, b1, b2, eps, corrected)
+            got = run_answer(first_step_size, g, lr, b1, b2, eps, corrected, case="(on an array g)")
             expect(np.array_equal(g, kept), "first_step_size modified g in place: compute with new arrays.")
             hint = ("With bias correction m_hat = g and sqrt(v_hat) = |g| after one step." if corrected else
                     "Without it, m_1 = (1 - beta1) g and v_1 = (1 - beta2) g^2. Return a size: it is >= 0.")
@@ -133,7 +133,7 @@ def check_first_step_size(first_step_size, hidden=False):
     lr, b1, b2, eps = settings[0]
     for number in numbers:
         for corrected in (True, False):
-            got = run_answer(first_step_size, number, lr, b1, b2, eps, corrected)
+            got = run_answer(first_step_size, number, lr, b1, b2, eps, corrected, case="(on a single number g)")
             what = ("a single number g" + (" much smaller than eps" if abs(number) < eps else "")
                     + f", bias_correction={corrected}")
             expect(np.ndim(got) == 0, f"first_step_size for {what} should return one number, got shape {np.shape(got)}")
@@ -173,7 +173,7 @@ def check_effective_rates(adagrad_rates, rmsprop_rates, hidden=False):
             for as_list in (False, True):
                 given = grads.tolist() if as_list else grads.copy()
                 with forbid(*_OPTIMIZERS):
-                    got = run_answer(adagrad_rates, given, lr, eps)
+                    got = run_answer(adagrad_rates, given, lr, eps, case=f"(on {what})")
                 expect(np.array_equal(np.asarray(given, dtype=float), grads),
                        "adagrad_rates modified grads in place: compute with new arrays.")
                 kind = " given as a list" if as_list else ""
@@ -184,7 +184,7 @@ def check_effective_rates(adagrad_rates, rmsprop_rates, hidden=False):
             for as_list in (False, True):
                 given = grads.tolist() if as_list else grads.copy()
                 with forbid(*_OPTIMIZERS):
-                    got = run_answer(rmsprop_rates, given, lr, alpha, eps)
+                    got = run_answer(rmsprop_rates, given, lr, alpha, eps, case=f"(on {what})")
                 expect(np.array_equal(np.asarray(given, dtype=float), grads),
                        "rmsprop_rates modified grads in place: compute with new arrays.")
                 kind = " given as a list" if as_list else ""
@@ -216,7 +216,7 @@ def check_adamw_step(adamw_step, hidden=False):
         for t, (g, (wx, wm, wv), (px, _, _)) in enumerate(zip(grads, want, plain), start=1):
             args = [x.copy(), g.copy(), m.copy(), v.copy()]
             with forbid(*_OPTIMIZERS):
-                result = _as_triple(run_answer(adamw_step, *args, t, lr, wd, b1, b2, eps), "adamw_step")
+                result = _as_triple(run_answer(adamw_step, *args, t, lr, wd, b1, b2, eps, case=f"(step t={t}, {what})"), "adamw_step")
             expect(_unchanged(args, (x, g, m, v)),
                    "adamw_step modified one of its input arrays in place (x, g, m or v): return new arrays "
                    "instead (no `x *= ...`).")
@@ -266,7 +266,7 @@ def check_identify_optimizer(identify_optimizer, hidden=False):
         grads, moves = mystery_run(name, rng)
         kept = grads.copy(), moves.copy()
         with forbid(*_OPTIMIZERS):
-            got = run_answer(identify_optimizer, grads, moves)
+            got = run_answer(identify_optimizer, grads, moves, case="(on a run of an unknown optimizer)")
         expect(np.array_equal(grads, kept[0]) and np.array_equal(moves, kept[1]),
                "identify_optimizer modified grads or moves in place.")
         expect(isinstance(got, str) and got in NAMES,

@@ -23,7 +23,7 @@ _SEARCH = ("lrcourse.search.exponential_sweep", "lrcourse.search.smooth_losses",
 
 def _calm(function, *args):
     with forbid(*_SEARCH), np.errstate(all="ignore"):
-        return run_answer(function, *args)
+        return run_answer(function, *args, case="in this check")
 
 
 # ----------------------------------------------------------------------------- question 1
