@@ -342,8 +342,8 @@ SPECS = [
                       min_lr=0.0, eps=1e-8),
          dict(lr="nonneg", mode="reject", factor="unit_open", patience="nat", threshold="nonneg",
               threshold_mode="reject", cooldown="nat", min_lr="nonneg", eps="nonneg"), accept={"factor": {"0"}}),
-    Spec("schedules.ReduceLROnPlateau(...).step", lambda: _plateau().step, lambda: dict(metric=1.0),
-         dict(metric="real"), make=True, accept={"metric": NONFINITE}),  # a diverged loss is a result
+    Spec("schedules.ReduceLROnPlateau(...).step", lambda: _plateau().step, lambda: dict(metrics=1.0),
+         dict(metrics="real"), make=True, accept={"metrics": NONFINITE}),  # a diverged loss is a result
     Spec("schedules.cosine(...)(t)", lambda: S.cosine(0.1, 10), lambda: dict(t=3), dict(t="nat"), make=True,
          accept={"t": {"[]"}}),  # an empty array of steps gives an empty array of rates
     # ---------------------------------------------------------------- problems
