@@ -475,3 +475,36 @@ def _td0_in_place(V, s, r, s_next, alpha, done, gamma=1.0):
 def test_ex09_checks_reject_wrong_answers_with_a_hint(check, wrong, hint):
     with pytest.raises(AssertionError, match=hint):
         check(wrong)
+
+
+def _lms_gain(R, M):
+    lam = np.linalg.eigvalsh(R)
+    lo, hi = 0.0, 1.0 / lam.max()
+    for _ in range(200):                                  # S = M / (1 + M), S increasing below 1 / lambda_max
+        mid = 0.5 * (lo + hi)
+        S = np.sum(mid * lam / (2 * (1 - mid * lam)))
+        lo, hi = (mid, hi) if S < M / (1 + M) else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def test_ex09_lms_gain_check_grades_the_exact_misadjustment(capsys, monkeypatch):
+    ex09.check_lms_gain(_lms_gain)
+    for seed in range(5):                                 # hidden cases, one draw per grader seed
+        monkeypatch.setenv("LRCOURSE_GRADE_SEED", str(seed))
+        ex09.check_lms_gain(_lms_gain, hidden=True)
+    assert capsys.readouterr().out.count("✔") == 6
+    R = on.ar1_covariance(8, a=0.8)                       # the reference agrees with lrcourse.online
+    assert on.lms_misadjustment(_lms_gain(R, 0.3), R) == pytest.approx(0.3, rel=1e-9)
+    with pytest.raises(AssertionError, match="small-step approximation"):
+        ex09.check_lms_gain(lambda R, M: 2 * M / np.trace(R))
+    with pytest.raises(AssertionError, match="not mean-square stable"):
+        ex09.check_lms_gain(lambda R, M: 0.999 / np.linalg.eigvalsh(R).max())
+    with pytest.raises(AssertionError, match="not allowed|not to use"):
+        ex09.check_lms_gain(lambda R, M: on.lms_limits(R)["safe"])
+
+
+def test_ex09_hidden_failures_do_not_print_their_inputs(monkeypatch):
+    monkeypatch.setenv("LRCOURSE_GRADE_SEED", "7")
+    with pytest.raises(AssertionError) as failure:
+        ex09.check_lms_step_limits(lambda R: (2 / np.linalg.eigvalsh(R).max(), 2 / np.sum(R)), hidden=True)
+    assert "random correlation matrix" in str(failure.value) and "[[" not in str(failure.value)

@@ -173,3 +173,31 @@ def test_checks_pass_the_reference_answers(capsys):
 def test_checks_reject_wrong_answers_with_a_hint(check, wrong, hint):
     with pytest.raises(AssertionError, match=hint):
         check(wrong)
+
+
+def _choose_lr(net, steps):
+    lrs = np.geomspace(1e-4, 10, 41)
+    final = 0.0
+    for seed in (0, 1):
+        h = lrcourse.run(net, optimizers.sgd(lr=lrs, momentum=0.9), steps, progress=False, loss_every=steps, seed=seed)
+        final = final + np.where(np.isfinite(h.loss[-1]), h.loss[-1], np.inf)
+    return float(lrs[np.argmin(final)])
+
+
+def test_choose_lr_check_grades_by_outcome(capsys, monkeypatch):
+    ex08.check_choose_lr(_choose_lr)
+    monkeypatch.setenv("LRCOURSE_GRADE_SEED", "3")
+    ex08.check_choose_lr(_choose_lr, hidden=True)
+    assert capsys.readouterr().out.count("✔") == 2
+    with pytest.raises(AssertionError, match="Measure instead of guessing"):
+        ex08.check_choose_lr(lambda net, steps: 0.1)                  # diverges on the rescaled inputs
+    with pytest.raises(AssertionError, match="starting weights"):
+        ex08.check_choose_lr(lambda net, steps: (net.x0["W1"].fill(0.0), 0.05)[1])
+
+
+def test_suggest_lr_check_stops_at_a_nan_and_ignores_what_follows():
+    def filtering(lrs, losses):                                        # drops non-finite losses, keeps going
+        ok = np.isfinite(losses)
+        return _suggest_lr(np.asarray(lrs)[ok], np.asarray(losses)[ok])
+    with pytest.raises(AssertionError, match="nan, then 0"):
+        ex08.check_suggest_lr(filtering)
