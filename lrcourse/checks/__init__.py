@@ -130,6 +130,9 @@ def show(value, digits=6):
     """A short text for a number, an array or anything else a learner may return."""
     if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         return repr(value)
+    if isinstance(value, (list, tuple, np.ndarray)) and np.asarray(value, dtype=object).dtype == object and all(
+            isinstance(b, (bool, np.bool_)) for b in np.ravel(np.asarray(value, dtype=object))):
+        return str([bool(b) for b in np.ravel(np.asarray(value, dtype=object))])   # booleans as True/False
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -201,7 +201,7 @@ def check_choose_lr(choose_lr, hidden=False):
             if not ok:
                 fail(part, case, "f - f* shrunk at least factor times within the steps" if hidden else
                      f"f - f* shrunk at least {factor:.3g} times in {steps} steps",
-                     f"shrunk only {1 / ratio:.3g} times" if 0 < ratio < np.inf else "it did not shrink",
+                     f"only {1 / ratio:.3g}-fold" if 0 < ratio < np.inf else "it did not shrink",
                      "Estimate the curvature L from the measurements (the loss is a parabola in w: what is its "
                      "second derivative?), then pick the rate whose factor |1 - lr·L| per step is small enough; "
                      "check your estimate on the measurements before trusting it.")

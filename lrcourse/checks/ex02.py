@@ -251,7 +251,7 @@ def check_regression_lr(regression_lr, hidden=False):
             if not ratio <= (1 + 1e-6) / factor:
                 fail(part, case, "f - f* shrunk at least factor times within the steps from every start" if hidden
                      else f"f - f* shrunk at least {factor:.3g} times in {steps} steps from every start",
-                     f"only {1 / ratio:.3g} times from the worst start" if 0 < ratio < math.inf else "it grew",
+                     f"only {1 / ratio:.3g}-fold from the worst start" if 0 < ratio < math.inf else "it grew",
                      "Write the loss as a quadratic in w: which matrix holds its curvatures, and which of its numbers "
                      "limit the rate and set the speed? Then choose the rate as lesson 2 does.")
     passed("regression_lr finds the curvatures of a least-squares loss and picks a rate that gets there in time.")
