@@ -9,13 +9,13 @@ Divergence is a result, not a crash: a setting whose loss stops being finite or 
 ``1e8 * max(|loss[0]|, 1e-12)`` is recorded in ``History.diverged_at`` and frozen there; no
 numpy warning escapes.
 
-Speed: the arguments are checked once, before the first step, not at every step. An
-optimizer of :mod:`lrcourse.optimizers` is stepped through its update rule ``_update``
-directly (``step`` is that rule plus the checks of its arguments); every rate of a schedule
-is computed and checked before the loop. A diverged setting keeps being stepped (on
-meaningless numbers, without warnings) and is frozen in the record at the end, which costs
-nothing per step. ``benchmarks/sweep.py`` measures the remaining overhead against a bare
-numpy loop.
+Speed: the arguments are checked once per run, not at every step: before the loop, and the
+problem's gradient at the first step. An optimizer of :mod:`lrcourse.optimizers` is stepped
+through its update rule ``_update`` directly (its ``step`` is that rule plus the checks of its
+arguments); every rate of a schedule is computed and checked before the loop. A diverged
+setting keeps being stepped (on meaningless numbers, without warnings) and is frozen in the
+record at the end, which costs nothing per step. ``benchmarks/sweep.py`` measures what is left
+against a bare numpy loop.
 """
 from __future__ import annotations
 
@@ -183,11 +183,9 @@ class _Plan:
         else:
             self.state = {b: state[b] for b in buffers}
         self.rates = _rates(opt, steps) if callable(opt.lr) else None
-        self.lr = opt.lr  # a number or a (K,) array, when there is no schedule
-        if self.rates is None:  # the same hyperparameters every step, built once
-            shapes = {n: p.ndim for n, p in params.items()} if isinstance(params, dict) else params.ndim
-            self.h = ({n: opt._hypers(d, self.lr) for n, d in shapes.items()} if isinstance(shapes, dict)
-                      else opt._hypers(shapes, self.lr))
+        if self.rates is None:  # a number or a (K,) array: the same hyperparameters every step, built once
+            self.h = ({n: opt._hypers(p.ndim, opt.lr) for n, p in params.items()} if isinstance(params, dict)
+                      else opt._hypers(params.ndim, opt.lr))
 
     def step(self, t, params, grads):
         """The new parameters after step t (params, grads: this optimizer's part)."""
@@ -296,13 +294,18 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     with np.errstate(**_quiet):
         losses[0] = loss0 = _loss(problem, x, shape)
         limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
+        limit = np.minimum(limit, np.finfo(float).max)  # so that |loss| <= limit is False for inf (and NaN)
         if not shape:
             limit = float(limit)  # one setting: the checks below compare Python floats
         row, next_row = 1, (loss_steps[1] if steps else -1)
         live, dead = True, None  # one setting: has it not diverged; K settings: which have
         bar = _Bar(steps, progress) if progress is not False and steps else None
+        check_grads = True
         for t in range(steps):
-            g = _grads(gradient(x), x)
+            g = gradient(x)
+            if check_grads:  # at step 0; later only if step 0's needed converting (e.g. lists or ints)
+                checked = _grads(g, x)
+                check_grads, g = checked is not g, checked
             if single is not None:
                 x = single.step(t, x, g)
             else:
