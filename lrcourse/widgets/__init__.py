@@ -97,25 +97,45 @@ class BlitManager:
             self._draw_animated()
 
     def _draw_animated(self):
-        """The moving artists, then again the legends that a full render draws over them
-        (a legend sits above lines and markers), so a blitted frame stacks as a full one."""
+        """Draw the moving artists over the background, stacked as a full render stacks them.
+
+        In each axes, matplotlib draws its artists by ``zorder`` (ties in the order they were
+        added). So the moving artists are drawn in that order, together with the static ones
+        a full render draws after them (a legend; markers, contours or text added later or with
+        a higher zorder), which are drawn again. Left out: the axes' spines and tick labels (zorder 2.5, above
+        lines), whose redraw would cost most of a full render; where a moving line crosses an
+        axis line, it stays on top.
+        """
+        from matplotlib.axis import Axis
+        from matplotlib.spines import Spine
+
         fig = self.canvas.figure
-        legends = []
+        by_axes = {}
         for a in self._artists:
-            fig.draw_artist(a)
-            legend = a.axes.get_legend() if a.axes is not None else None
-            if (legend is not None and legend.get_visible() and legend.get_zorder() > a.get_zorder()
-                    and legend not in legends):
-                legends.append(legend)
-        for legend in legends:
-            # Drawing places the legend's parts again (in the same place), which marks its axes
-            # stale; passed on, that would mark the figure stale and, under pyplot, ask the
-            # browser for a full redraw. So the axes pass nothing on while it is drawn here.
-            ax = legend.axes
+            by_axes.setdefault(a.axes, []).append(a)
+        for ax, moving in by_axes.items():
+            if ax is None:  # a figure-level artist: nothing of an axes to stack with
+                for a in moving:
+                    fig.draw_artist(a)
+                continue
+            children = ax.get_children()
+            place = {id(c): i for i, c in enumerate(children)}
+
+            def order(c):  # matplotlib's drawing order within an axes
+                return c.get_zorder(), place.get(id(c), len(place))
+
+            first = min(order(a) for a in moving)
+            over = [c for c in children
+                    if order(c) > first and c.get_visible() and not c.get_animated()
+                    and not isinstance(c, (Axis, Spine)) and c is not ax.patch and c is not ax.title]
+            # Drawing a static artist again can place its parts again (a legend's box), which
+            # marks the axes stale; passed on, that would mark the figure stale and, under
+            # pyplot, ask the browser for a full redraw. So the axes pass nothing on meanwhile.
             was_stale, passes_on = ax.stale, ax.stale_callback
             ax.stale_callback = None
             try:
-                fig.draw_artist(legend)
+                for a in sorted(moving + over, key=order):
+                    fig.draw_artist(a)
             finally:
                 ax.stale_callback = passes_on
                 if not was_stale:
