@@ -175,8 +175,9 @@ ATTACK_ANSWER_RATE = '''def largest_stable_lr(L):
     return 2.0 / L
     ### END SOLUTION'''
 
-ATTACK_TEST_RATE = '''import lrcourse.checks as checks
-checks.expect(abs(largest_stable_lr(4.0) - 0.5) < 1e-12, "largest_stable_lr(4) is not the threshold")'''
+ATTACK_TEST_RATE = '''checks.expect(abs(largest_stable_lr(4.0) - 0.5) < 1e-12, "largest_stable_lr(4) is not the threshold")'''
+
+ATTACK_SETUP = "import numpy as np\nfrom lrcourse import checks\n" + SETUP
 
 ATTACK_ANSWER_TOTAL = "total = float(sum(NUMBERS))"
 
@@ -192,13 +193,14 @@ ATTACK_CORRECT = {"answer_step": "def gd_step(x, g, lr):\n    return x - lr * g"
 
 def attack_solution_notebook() -> nbformat.NotebookNode:
     """A tiny assignment for the attack tests: numpy comparisons (with a hidden expected
-    value), a call into lrcourse.checks, and a hidden assert without a message."""
+    value), a call into lrcourse.checks imported by the read-only setup cell, and a hidden
+    assert without a message."""
     nb = new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
                                   "name": "python3"}, "language_info": {"name": "python"}}
     nb.cells = [
         cell("markdown", "# Attack target"),
-        cell("code", SETUP, grade_id="setup", locked=True),
+        cell("code", ATTACK_SETUP, grade_id="setup", locked=True),
         cell("markdown", "**Q1.** `gd_step`"),
         cell("code", ATTACK_ANSWER_STEP, grade_id="answer_step", solution=True),
         cell("code", ATTACK_TEST_STEP, grade_id="test_step", grade=True, points=2),

@@ -5,8 +5,8 @@ copies changes, before or after it exits, and honest work keeps its exact score.
 One sandboxed grading run (CLI, 2 jobs) of all attack submissions, laid out as nbgrader's
 ``submitted/<student>/<assignment>/<assignment>.ipynb``, is shared by most tests. The
 assignment is a tiny fixture (tests/grading_fixtures.py: gd_step 2 points with a hidden
-expected value, largest_stable_lr 3 points through lrcourse.checks, total 1 point with a
-hidden assert without a message).
+expected value, largest_stable_lr 3 points through lrcourse.checks imported by the read-only
+setup cell, total 1 point with a hidden assert without a message).
 """
 from __future__ import annotations
 
@@ -112,6 +112,10 @@ def gd_step(x, g, lr):
         "checks_patched": fx.attack_notebook(answer_rate="""import importlib
 c = importlib.import_module("lrcourse.che" + "cks")
 setattr(c, "exp" + "ect", lambda *a, **k: None)
+def largest_stable_lr(L):
+    return 1.0 / L"""),
+        "rebound_name": fx.attack_notebook(answer_rate="""import types
+checks = types.SimpleNamespace(expect=lambda *a, **k: None)
 def largest_stable_lr(L):
     return 1.0 / L"""),
         "always_equal": fx.attack_notebook(answer_total="""class Total(float):
@@ -220,6 +224,7 @@ EXPECTED = {
     "allclose": {"test_step": ("0", "tampered")},
     "allclose_at_call": {"test_step": ("0", "tampered")},
     "checks_patched": {"test_rate": ("0", "tampered")},
+    "rebound_name": {"test_rate": ("0", "tampered")},
     "always_equal": {"test_total": ("0", "tampered")},
     "frame_reader": {"test_step": ("0", "tampered")},
     "globals_peek": {"test_step": ("0", "failed")},

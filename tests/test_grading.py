@@ -370,3 +370,11 @@ def test_a_huge_file_is_unreadable_without_being_read(tmp_path):
         f.truncate(65 * 2**20)                      # sparse: no disk used
     nb, why = read_submission(path)
     assert nb is None and "too large" in why
+
+
+def test_setup_imports_are_the_read_only_cells_imports(tmp_path):
+    from lrcourse.grading.grade import setup_imports
+    sol = load_solution(fx.write_assignment(tmp_path))
+    assert setup_imports(sol) == ""                         # its setup cell imports nothing
+    folder = fx.write_attack_assignment(tmp_path / "attack")
+    assert setup_imports(load_solution(folder)) == "import numpy as np\nfrom lrcourse import checks"

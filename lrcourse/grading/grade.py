@@ -137,6 +137,23 @@ def load_solution(solution) -> Solution:
     return Solution(path, nb, questions, restored, released_source, data, manual)
 
 
+def setup_imports(solution: Solution) -> str:
+    """The top-level import statements of the solution's read-only cells (``import numpy as
+    np``, ``from lrcourse.checks import ex01``): each test runs them again, so a student who
+    rebinds such a name (``ex01 = something_else``) cannot change what the test calls."""
+    lines = []
+    for gid, cell in _solution(solution).restored.items():
+        if cell.cell_type != "code" or is_grade(cell):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                  and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")]
+    return "\n".join(dict.fromkeys(lines))
+
+
 def _fresh(cell):
     """A copy of a cell with outputs and execution count cleared."""
     cell = copy.deepcopy(cell)
@@ -571,13 +588,14 @@ class _Kernel:
                                                 str(content.get("evalue", ""))))
         return Outcome("ok")
 
-    async def run_test(self, source: str, name: str, limit: float) -> Outcome:
+    async def run_test(self, source: str, name: str, limit: float, imports: str = "") -> Outcome:
         """Run a test cell through ``kernel_side.run_test`` and decide from its signed
-        verdict alone: ok only with exactly one valid verdict saying so."""
+        verdict alone: ok only with exactly one valid verdict saying so. ``imports``: the
+        import statements of the solution's read-only cells, run again for the test."""
         import secrets
         nonce = secrets.token_hex(16)
         code = ("__import__('sys').modules['lrcourse_kernel_side'].run_test("
-                f"{nonce!r}, {name!r}, {source!r})")
+                f"{nonce!r}, {name!r}, {source!r}, {imports!r})")
         r = await self.run(code, limit)
         self._read()
         if r.kind in ("timeout", "died", "exit", "stalled"):
@@ -603,7 +621,8 @@ class _Kernel:
         return (await self.run("pass", limit)).kind == "ok"
 
 
-async def _execute(cells, tests, base, timeout, notebook_timeout, opts) -> list[Outcome]:
+async def _execute(cells, tests, base, timeout, notebook_timeout, opts,
+                   imports: str = "") -> list[Outcome]:
     """Run every code cell in order, one Outcome per cell (test cells, the indices in
     ``tests`` mapped to their names, through ``_Kernel.run_test``).
 
@@ -632,7 +651,7 @@ async def _execute(cells, tests, base, timeout, notebook_timeout, opts) -> list[
             return None
         limit = min(timeout, left())
         if i in tests:
-            r = await kernel.run_test(cells[i].source, tests[i], limit)
+            r = await kernel.run_test(cells[i].source, tests[i], limit, imports)
         else:
             r = await kernel.run(cells[i].source, limit)
         pending.extend(kernel.take_events())
@@ -924,7 +943,8 @@ def grade_submission(solution: Solution, submission, timeout: float = DEFAULT_TI
             os.chmod(target, 0o644)
         by_index = {i: gid for gid, i in tests.items()
                     if gid in {q.grade_id for q in solution.questions}}
-        outcomes = _run_async(_execute(cells, by_index, base, timeout, notebook_timeout, opts))
+        outcomes = _run_async(_execute(cells, by_index, base, timeout, notebook_timeout, opts,
+                                       setup_imports(solution)))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     # static look at the student's own cells: a hit counts against the next question

@@ -32,6 +32,7 @@ can in principle undo anything). The sandbox (sandbox.py) is the hard boundary.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 __all__ = ["install", "integrity", "is_student_file"]
@@ -248,6 +249,16 @@ def _class_problems(st):
     return problems
 
 
+def _code_names(code) -> set:
+    """Every global or attribute name a code object (and the code nested in it) uses."""
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(x for x in c.co_consts if type(x) is type(code))
+    return names
+
+
 def _make_hook(fd, protected, roots):
     state = {"busy": False}
     getframe = sys._getframe
@@ -303,10 +314,10 @@ def _make_hook(fd, protected, roots):
 
 
 _RUNNER = '''
-def run_test(nonce, name, source, *, _compile=compile, _exec=exec, _write=WRITE, _fd=FD,
+def run_test(nonce, name, source, imports="", *, _compile=compile, _exec=exec, _write=WRITE, _fd=FD,
              _digest=DIGEST, _repr=repr, _s=str.__str__, _type=type, _check=CHECK, _ns=NS,
              _base=BaseException, _len=len, _tuple=tuple, _encode=str.encode, _dict=dict,
-             _module=type(sys), _callable=callable):
+             _module=type(sys), _callable=callable, _getattr=getattr, _names=NAMES):
     tampered = []
     try:
         tampered = _check("before the test")
@@ -314,6 +325,18 @@ def run_test(nonce, name, source, *, _compile=compile, _exec=exec, _write=WRITE,
         tampered = ["the integrity check itself failed"]
     ok, message = False, ""
     scope = _dict(_ns)                # the test's own values stay out of the student's reach
+    try:                              # the setup's imports again: genuine np, ex01, ...
+        genuine = {}
+        _exec(_compile(imports, "<lrcourse-imports>", "exec", 0, True, 0), genuine)
+        used = _names(_compile(source, "<lrcourse-test " + name + ">", "exec", 0, True, 0))
+        for k, v in genuine.items():
+            if k != "__builtins__":
+                if k in used and k in scope and scope[k] is not v and (_type(v) is _module or _s(
+                        _getattr(v, "__module__", "") or "").startswith("lrcourse.checks")):
+                    tampered = tampered + ["the name " + _s(k) + " was rebound to another object"]
+                scope[k] = v
+    except _base:
+        tampered = tampered + ["the setup's imports failed in the test"]
     try:
         code = _compile(source, "<lrcourse-test " + name + ">", "exec", 0, True, 0)
         _exec(code, scope)
@@ -377,12 +400,12 @@ def install(fd: int, roots) -> None:
     state["snapshot"] = (modules, functions, classes)
     state["classes"] = {id(c) for c in _all_classes()}
     key = secrets.token_hex(32)
-    scope = {"WRITE": os.write, "FD": int(fd), "DIGEST": _hashlib.hmac_digest,
+    scope = {"WRITE": os.write, "FD": int(fd), "DIGEST": _hashlib.hmac_digest, "NAMES": _code_names,
              "CHECK": integrity, "KEY": bytes.fromhex(key),
              "NS": shell.user_ns if shell is not None else vars(sys.modules["__main__"])}
     source = _RUNNER
-    for name in ("WRITE", "FD", "DIGEST", "CHECK", "NS"):
-        source = source.replace(f"={name},", f"=__{name.lower()}__,")
+    for name in ("WRITE", "FD", "DIGEST", "CHECK", "NS", "NAMES"):
+        source = re.sub(rf"={name}\b", f"=__{name.lower()}__", source)
     source = source.replace("KEY", repr(bytes.fromhex(key)))
     glob = {f"__{n.lower()}__": v for n, v in scope.items() if n != "KEY"}
     glob["__builtins__"] = __builtins__
