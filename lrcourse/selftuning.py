@@ -17,7 +17,16 @@ here                   paper                                           reference
                        Expeditiously Adaptive Parameter-Free Learner"
 ``dog``, ``ldog``      Ivgi et al. 2023, "DoG is SGD's Best Friend"     ``dog-optimizer`` ``DoG``,
                                                                         ``LDoG``
+``sps``, ``polyak``    Loizou et al. 2021, "Stochastic Polyak           github IssamLaradji/sps
+                       Step-size for SGD"; Polyak 1987                  (not on PyPI)
+``armijo``             Vaswani et al. 2019, "Painless Stochastic        github IssamLaradji/sls
+                       Gradient"                                        (not on PyPI)
+``sgd_hd``,            Baydin et al. 2018, "Online Learning Rate        github gbaydin/
+``adam_hd``            Adaptation with Hypergradient Descent"           hypergradient-descent
 =====================  ==============================================  ============================
+
+The last three rows have no package on PyPI; they follow the authors' repositories and are
+tested against their formulas, not run against the originals.
 
 The interface is the one of :mod:`lrcourse.optimizers`::
 
@@ -35,6 +44,11 @@ look at *all* parameter arrays at once (a norm, a dot product over the whole mod
 state holds a few numbers besides the per-array buffers (``opt.scalars`` lists them): one
 float each, or a ``(K,)`` array with K settings.
 
+**Methods that need the loss.** ``sps`` and ``polyak`` take the loss at the params,
+``step(params, grads, state, loss=f(params))``; ``armijo`` also a closure that evaluates the same
+(mini-batch) loss at trial params, ``step(params, grads, state, loss=f(params), closure=f)``.
+With K settings the loss (and the closure's value) is a (K,) array, one loss per setting.
+
 **Schedule-free: two points.** ``sgd_schedulefree`` and ``adamw_schedulefree`` keep the
 *training* point y as the params (the gradient is evaluated at y, as the reference does in
 ``.train()`` mode); the point to evaluate or deploy is x, ``opt.eval_params(params, state)``
@@ -48,7 +62,9 @@ from lrcourse._validate import flag, hyper, integer
 from lrcourse.optimizers import Optimizer, _column, _describe, _frozen, _leaves, _pow, _rebuild
 
 __all__ = ["lion", "sgd_schedulefree", "adamw_schedulefree", "prodigy", "dog", "ldog",
-           "Lion", "SGDScheduleFree", "AdamWScheduleFree", "Prodigy", "DoG", "LDoG"]
+           "sps", "polyak", "armijo", "sgd_hd", "adam_hd",
+           "Lion", "SGDScheduleFree", "AdamWScheduleFree", "Prodigy", "DoG", "LDoG", "SPS", "Polyak", "Armijo",
+           "SGDHD", "AdamHD"]
 
 
 def _betas(betas, high_open=True):
@@ -538,6 +554,306 @@ class LDoG(DoG):
         return list(eta)
 
 
+# ----------------------------------------------------------------------------- Polyak / SPS
+class SPS(_Whole):
+    """Stochastic Polyak step-size (Loizou et al. 2021, "Stochastic Polyak Step-size for SGD: An
+    Adaptive Learning Rate for Fast Convergence"), as ``Sps`` of the authors' repository
+    github.com/IssamLaradji/sps (not on PyPI; same argument names and defaults).
+
+    It needs the loss at the current params: ``step(params, grads, state, loss=f_i(x))``, where
+    ``loss`` is the (mini-batch) loss at ``params`` whose gradient is ``grads`` (a float, or a (K,)
+    array with K settings). With |g| the norm of all gradients together::
+
+        adapt_flag="constant"    (SPS_max, the paper's method)
+            gamma = (loss - fstar) / (c |g|^2 + eps),  0 if loss < fstar,  min(eta_max, gamma) if eta_max
+        adapt_flag="smooth_iter" (the reference's default; it ignores fstar)
+            gamma = min(gamma_prev * gamma_**(1 / n_batches_per_epoch), loss / (c |g|^2 + eps))
+        gamma = 0 if |g| < 1e-8
+        p    <- p - gamma * g
+
+    where gamma_ is the argument ``gamma`` (the growth factor per epoch) and gamma_prev the last
+    step size (state ``step_size``, starting at ``init_step_size``). ``fstar`` (f_i*, the best
+    loss of the batch; 0 for models that can interpolate) replaces the reference's
+    ``fstar_flag``, which reads it from the batch; ``step(..., fstar=...)`` overrides it for
+    one step. The state keeps ``step_size`` and ``grad_norm``.
+    """
+
+    name = "sps"
+    _signature = ("n_batches_per_epoch", "init_step_size", "c", "gamma", "eta_max", "adapt_flag", "fstar", "eps")
+    _shown_if_set = ()
+    scalars = ("step_size", "grad_norm")
+
+    def __init__(self, n_batches_per_epoch=500, init_step_size=1.0, c=0.5, gamma=2.0, eta_max=None,
+                 adapt_flag="smooth_iter", fstar=0.0, eps=1e-8):
+        if adapt_flag not in ("constant", "smooth_iter"):
+            raise ValueError(f"adapt_flag must be 'constant' or 'smooth_iter', got {adapt_flag!r}")
+        self.adapt_flag = adapt_flag
+        self.n_batches_per_epoch = integer("n_batches_per_epoch", n_batches_per_epoch, 1)
+        self.init_step_size = _frozen(hyper("init_step_size", init_step_size, 0))
+        self.c = _frozen(hyper("c", c, 0, low_open=True))
+        self.gamma = _frozen(hyper("gamma", gamma, 0, low_open=True))
+        self.eta_max = None if eta_max is None else _frozen(hyper("eta_max", eta_max, 0))
+        self.fstar = _frozen(hyper("fstar", fstar))
+        self.eps = _frozen(hyper("eps", eps, 0))
+        numeric = dict(init_step_size=self.init_step_size, c=self.c, gamma=self.gamma, fstar=self.fstar, eps=self.eps)
+        if eta_max is not None:
+            numeric["eta_max"] = self.eta_max
+        self._setup(0.0, **numeric)
+
+    def _initial_scalars(self):
+        return {"step_size": _plain(self._per_setting(self.init_step_size)),
+                "grad_norm": _plain(self._per_setting(0.0))}
+
+    def _loss(self, name, value):
+        value = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
+        want = () if self.n_settings is None else (self.n_settings,)
+        if value is None or value.shape != want:
+            raise ValueError(f"{name} must be {'one number' if not want else f'an array of shape {want}'} "
+                             f"(the loss at params), got {value!r}")
+        return value
+
+    def step(self, params, grads, state, *, loss, fstar=None):
+        """One step with the loss at ``params`` (``loss``, required); ``fstar`` overrides the
+        constructor's f* for this step. Returns ``(new_params, new_state)``."""
+        loss = self._loss("loss", loss)
+        fstar = None if fstar is None else self._loss("fstar", fstar)
+        return self._run(params, grads, state, loss=loss, fstar=fstar)
+
+    def _grad_norm(self, G):
+        return np.sqrt(sum(self._sum(g * g) for g in G))
+
+    def _step_all(self, P, G, buffers, scalars, k, lr, loss, fstar):
+        h = self._hypers(1, lr)
+        fstar = h.fstar if fstar is None else fstar
+        norm = self._grad_norm(G)
+        if self.adapt_flag == "constant":
+            gamma = (loss - fstar) / (h.c * norm**2 + h.eps)
+            gamma = np.where(loss < fstar, 0.0, gamma)
+            if self.eta_max is not None:
+                gamma = _first_min(h.eta_max, gamma)  # Python's min(eta_max, gamma)
+        else:
+            gamma = loss / (h.c * norm**2 + h.eps)
+            gamma = _first_min(h.gamma ** (1.0 / self.n_batches_per_epoch) * scalars["step_size"], gamma)
+        gamma = np.where(norm < 1e-8, 0.0, gamma)
+        new_P = [p + _col(-gamma, p.ndim) * g for p, g in zip(P, G)]
+        return new_P, buffers, {"step_size": gamma, "grad_norm": norm}
+
+
+class Polyak(SPS):
+    """Polyak's step (Polyak 1987, "Introduction to Optimization", section 5.3), the deterministic
+    ancestor of SPS: gamma = (f(x) - f*) / |g|^2, p <- p - gamma * g, with the optimal value f*
+    known (``fstar``). It is ``SPS(c=1, eps=0, adapt_flag="constant", eta_max=eta_max)``; call
+    ``step(params, grads, state, loss=f(params))``.
+    """
+
+    name = "polyak"
+    _signature = ("fstar", "eta_max")
+
+    def __init__(self, fstar=0.0, eta_max=None):
+        super().__init__(c=1.0, eta_max=eta_max, adapt_flag="constant", fstar=fstar, eps=0.0)
+
+
+# ----------------------------------------------------------------------------- Armijo line search
+class Armijo(SPS):
+    """Stochastic Armijo line search, SGD whose step is backtracked until the mini-batch loss
+    decreases enough (Vaswani et al. 2019, "Painless Stochastic Gradient: Interpolation,
+    Line-Search, and Convergence Rates"), as ``Sls(line_search_fn="armijo")`` of the authors'
+    repository github.com/IssamLaradji/sls (not on PyPI; same argument names and defaults).
+
+    It re-evaluates the loss of the *same* mini-batch at trial points, so its step needs the loss
+    and a closure: ``step(params, grads, state, loss=f_i(x), closure=f_i)``, ``closure(trial)`` the
+    loss at trial params (same structure; a (K,) array with K settings). With |g| the norm of all
+    gradients together and eta the step size kept in the state (``step_size``)::
+
+        eta <- eta * gamma**(1 / n_batches_per_epoch)   (reset_option=1; 0: keep; 2: init_step_size)
+        if |g| >= 1e-8:
+            up to 100 times:
+                if closure(p - eta g) <= loss - c * eta * |g|^2:   accept, p <- p - eta g
+                else: eta <- beta_b * eta
+            none accepted: p <- p - 1e-6 g
+
+    The state also counts the closure's evaluations (``n_evals``), the cost of the search.
+    """
+
+    name = "armijo"
+    _signature = ("n_batches_per_epoch", "init_step_size", "c", "beta_b", "gamma", "reset_option")
+    scalars = ("step_size", "grad_norm", "n_evals")
+
+    def __init__(self, n_batches_per_epoch=500, init_step_size=1.0, c=0.1, beta_b=0.9, gamma=2.0, reset_option=1):
+        if reset_option not in (0, 1, 2) or isinstance(reset_option, bool):
+            raise ValueError(f"reset_option must be 0, 1 or 2, got {reset_option!r}")
+        self.reset_option = reset_option
+        self.n_batches_per_epoch = integer("n_batches_per_epoch", n_batches_per_epoch, 1)
+        self.init_step_size = _frozen(hyper("init_step_size", init_step_size, 0))
+        self.c = _frozen(hyper("c", c, 0))
+        self.beta_b = _frozen(hyper("beta_b", beta_b, 0, 1, low_open=True, high_open=True))
+        self.gamma = _frozen(hyper("gamma", gamma, 0, low_open=True))
+        self._setup(0.0, init_step_size=self.init_step_size, c=self.c, beta_b=self.beta_b, gamma=self.gamma)
+
+    def _initial_scalars(self):
+        zero = _plain(self._per_setting(0.0))
+        return {"step_size": _plain(self._per_setting(self.init_step_size)), "grad_norm": zero, "n_evals": zero}
+
+    def step(self, params, grads, state, *, loss, closure):
+        """One step: ``loss`` the loss at ``params``, ``closure(trial)`` the same mini-batch's loss
+        at trial params. Returns ``(new_params, new_state)``."""
+        loss = self._loss("loss", loss)
+        if not callable(closure):
+            raise TypeError(f"closure must be a function of the params returning the loss, got {_describe(closure)}")
+        return self._run(params, grads, state, loss=loss, closure=lambda leaves: self._loss(
+            "closure(params)", closure(_rebuild(params, leaves))))
+
+    def _step_all(self, P, G, buffers, scalars, k, lr, loss, closure):
+        h = self._hypers(1, lr)
+        eta = scalars["step_size"]
+        if self.reset_option == 1:
+            eta = eta * h.gamma ** (1.0 / self.n_batches_per_epoch)
+        elif self.reset_option == 2:
+            eta = self._per_setting(h.init_step_size)
+        norm = self._grad_norm(G)
+        searching = norm >= 1e-8
+        found = ~searching
+        accepted = list(P)
+        evals = np.zeros_like(norm, dtype=float)
+        for _ in range(100):
+            if not np.any(searching & ~found):
+                break
+            trial = [p - _col(eta, p.ndim) * g for p, g in zip(P, G)]
+            with np.errstate(all="ignore"):
+                loss_next = closure(trial)
+            active = searching & ~found
+            evals = evals + active
+            ok = active & (loss_next - (loss - eta * h.c * norm**2) <= 0)
+            accepted = [np.where(_col(ok, p.ndim), t, a) for p, t, a in zip(P, trial, accepted)]
+            found = found | ok
+            eta = np.where(active & ~ok, eta * h.beta_b, eta)
+        failed = searching & ~found
+        accepted = [np.where(_col(failed, p.ndim), p - 1e-6 * g, a) for p, g, a in zip(P, G, accepted)]
+        return accepted, buffers, {"step_size": eta, "grad_norm": norm,
+                                   "n_evals": scalars["n_evals"] + evals}
+
+
+# ----------------------------------------------------------------------------- hypergradient descent
+class SGDHD(_Whole):
+    """SGD with hypergradient descent on its learning rate (Baydin et al. 2018, "Online Learning
+    Rate Adaptation with Hypergradient Descent"), as ``SGDHD`` of the authors' repository
+    github.com/gbaydin/hypergradient-descent (same argument names and defaults; not on PyPI).
+
+    The derivative of f(x_t) with respect to the rate that made x_t is -g_t . u_{t-1} (u the last
+    update direction), so the rate descends it; with g the gradient of all params together::
+
+        g   <- g + weight_decay * p
+        lr  <- lr + hypergrad_lr * <g, u_prev>          (u_prev = 0 on the first step)
+        b   <- g on the first step, else momentum * b + (1 - dampening) * g   (if momentum != 0)
+        u    = g + momentum * b (nesterov), b (momentum), or g
+        p   <- p - lr * u;   u_prev <- u
+
+    The rate grows while successive directions agree and shrinks when they oppose (the state's
+    ``lr``; it may even turn negative, as in the reference). ``lr`` has no default, as in the
+    reference.
+    """
+
+    name = "sgd_hd"
+    _signature = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "hypergrad_lr")
+    _shown_if_set = ()
+    scalars = ("lr",)
+
+    def __init__(self, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, hypergrad_lr=1e-6):
+        if callable(lr):
+            raise TypeError("lr must be a number or a (K,) array (the method adapts it), not a schedule")
+        self.momentum = _frozen(hyper("momentum", momentum, 0))
+        self.dampening = _frozen(hyper("dampening", dampening, 0))
+        self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
+        self.nesterov = flag("nesterov", nesterov)
+        self.hypergrad_lr = _frozen(hyper("hypergrad_lr", hypergrad_lr, 0))
+        if self.nesterov and (np.any(self.momentum <= 0) or np.any(self.dampening != 0)):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        self._setup(lr, momentum=self.momentum, dampening=self.dampening, weight_decay=self.weight_decay,
+                    hypergrad_lr=self.hypergrad_lr)
+
+    def _buffer_names(self):
+        return ("grad_prev", "momentum_buffer")
+
+    def _initial_scalars(self):
+        return {"lr": _plain(self._per_setting(self.lr))}
+
+    def _step_all(self, P, G, buffers, scalars, k, lr, **extra):
+        h = self._hypers(1, lr)
+        if self._decays:
+            G = [g + _col(h.weight_decay, p.ndim) * p for p, g in zip(P, G)]
+        hypergrad = sum(self._sum(g * u) for g, u in zip(G, buffers["grad_prev"]))
+        lr = scalars["lr"] + h.hypergrad_lr * hypergrad
+        new_P, new_b = [], {"grad_prev": [], "momentum_buffer": []}
+        for p, g, b in zip(P, G, buffers["momentum_buffer"]):
+            hp = self._hypers(p.ndim, lr)
+            b = g if k == 0 else b * hp.momentum + (1 - hp.dampening) * g
+            if self.nesterov:
+                u = g + hp.momentum * b
+            else:
+                u = np.where(hp.momentum != 0, b, g)
+            new_P.append(p + _col(-lr, p.ndim) * u)
+            new_b["grad_prev"].append(u)
+            new_b["momentum_buffer"].append(b)
+        return new_P, new_b, {"lr": lr}
+
+
+class AdamHD(_Whole):
+    """Adam with hypergradient descent on its learning rate (Baydin et al. 2018), as ``AdamHD`` of
+    github.com/gbaydin/hypergradient-descent. For each parameter array in turn (the rate is
+    updated array by array, as in the reference), t = 1, 2, ... the step::
+
+        g   <- g + weight_decay * p
+        lr  <- lr + hypergrad_lr * <g, m / (sqrt(v) + eps)> * sqrt(1 - beta2^(t-1)) / (1 - beta1^(t-1))
+                                                          (from t = 2 on; m, v of the previous step)
+        m   <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2
+        p   <- p - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
+
+    i.e. the rate follows the agreement of the new gradient with the last Adam direction.
+    """
+
+    name = "adam_hd"
+    _signature = ("lr", "betas", "eps", "weight_decay", "hypergrad_lr")
+    _shown_if_set = ()
+    scalars = ("lr",)
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, hypergrad_lr=1e-8):
+        if callable(lr):
+            raise TypeError("lr must be a number or a (K,) array (the method adapts it), not a schedule")
+        self.betas = _betas(betas)
+        self.eps = _frozen(hyper("eps", eps, 0))
+        self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
+        self.hypergrad_lr = _frozen(hyper("hypergrad_lr", hypergrad_lr, 0))
+        self._setup(lr, beta1=self.betas[0], beta2=self.betas[1], eps=self.eps, weight_decay=self.weight_decay,
+                    hypergrad_lr=self.hypergrad_lr)
+
+    def _buffer_names(self):
+        return ("exp_avg", "exp_avg_sq")
+
+    def _initial_scalars(self):
+        return {"lr": _plain(self._per_setting(self.lr))}
+
+    def _step_all(self, P, G, buffers, scalars, k, lr, **extra):
+        h = self._hypers(1, lr)
+        t = k + 1
+        lr = scalars["lr"]
+        new_P, new_b = [], {"exp_avg": [], "exp_avg_sq": []}
+        for p, g, m, v in zip(P, G, buffers["exp_avg"], buffers["exp_avg_sq"]):
+            hp = self._hypers(p.ndim, lr)
+            if self._decays:
+                g = g + hp.weight_decay * p
+            if t > 1:
+                hypergrad = (self._sum(g * (m / (np.sqrt(v) + hp.eps))) * np.sqrt(1 - _pow(h.beta2, t - 1))
+                             / (1 - _pow(h.beta1, t - 1)))
+                lr = lr + h.hypergrad_lr * hypergrad
+            m = m * hp.beta1 + (1 - hp.beta1) * g
+            v = v * hp.beta2 + (1 - hp.beta2) * g * g
+            step_size = lr * np.sqrt(1 - _pow(h.beta2, t)) / (1 - _pow(h.beta1, t))
+            new_P.append(p + _col(-step_size, p.ndim) * (m / (np.sqrt(v) + hp.eps)))
+            new_b["exp_avg"].append(m)
+            new_b["exp_avg_sq"].append(v)
+        return new_P, new_b, {"lr": lr}
+
+
 # The public constructors, named like the lessons write them.
 lion = Lion
 sgd_schedulefree = SGDScheduleFree
@@ -545,3 +861,8 @@ adamw_schedulefree = AdamWScheduleFree
 prodigy = Prodigy
 dog = DoG
 ldog = LDoG
+sps = SPS
+polyak = Polyak
+armijo = Armijo
+sgd_hd = SGDHD
+adam_hd = AdamHD

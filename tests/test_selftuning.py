@@ -194,21 +194,39 @@ def test_ldog_keeps_one_rate_per_array():
     np.testing.assert_allclose(state["eta"], [1e-6 * 2 / np.sqrt(2), 1e-6 * 11 / 1.0], rtol=1e-14)
 
 
-@pytest.mark.parametrize("make", list(FACTORY.values()), ids=list(FACTORY))
+def _loss_of(x):
+    with np.errstate(all="ignore"):  # the test's own loss may overflow in the divergence test
+        return 0.5 * sum(float(np.sum(v * v)) for v in S._leaves(x, "x"))
+
+
+ALL = {**FACTORY, "sps": S.sps, "sps_max": lambda: S.sps(adapt_flag="constant", eta_max=2.0), "polyak": S.polyak,
+       "armijo": S.armijo, "sgd_hd": lambda: S.sgd_hd(0.1, momentum=0.9), "adam_hd": S.adam_hd}
+
+
+def _step(opt, x, g, state):
+    """opt.step with what the method needs (the loss of f = |x|^2 / 2; a closure for Armijo)."""
+    if opt.name == "armijo":
+        return opt.step(x, g, state, loss=_loss_of(x), closure=_loss_of)
+    if opt.name in ("sps", "polyak"):
+        return opt.step(x, g, state, loss=_loss_of(x))
+    return opt.step(x, g, state)
+
+
+@pytest.mark.parametrize("make", list(ALL.values()), ids=list(ALL))
 def test_pure_and_structured(make):
     opt = make()
     x = {"w": np.ones((2, 3)), "b": [np.zeros(2), np.array(1.5)]}
     g = {"w": np.full((2, 3), 0.5), "b": [np.ones(2), np.array(-1.0)]}
     state = opt.init(x)
     before = copy.deepcopy((x, g, state))
-    new, new_state = opt.step(x, g, state)
-    new, new_state = opt.step(new, g, new_state)
+    new, new_state = _step(opt, x, g, state)
+    new, new_state = _step(opt, new, g, new_state)
     np.testing.assert_equal((x, g, state), before)
     assert set(new) == {"w", "b"} and isinstance(new["b"], list) and new["b"][1].shape == ()
     assert new_state["step"] == 2 and new_state["optimizer"] == opt.name
 
 
-@pytest.mark.parametrize("make", list(FACTORY.values()), ids=list(FACTORY))
+@pytest.mark.parametrize("make", list(ALL.values()), ids=list(ALL))
 def test_divergence_gives_nan_not_warnings(make):
     opt = make()
     x = np.array([1e308, -1.0])
@@ -216,7 +234,7 @@ def test_divergence_gives_nan_not_warnings(make):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for g in (np.array([1e308, np.inf]), np.array([np.nan, 1.0])):
-            x, state = opt.step(x, g, state)
+            x, state = _step(opt, x, g, state)
         if hasattr(opt, "eval_params"):
             opt.eval_params(x, state)
     assert not np.isfinite(x).all()
@@ -254,3 +272,189 @@ def test_bad_state_and_grads():
         opt.step(x, np.ones(3), broken)
     with pytest.raises(ValueError, match="leading axis"):
         S.lion(lr=[0.1, 0.2]).init(np.ones(3))
+
+
+# ----------------------------------------------------------------------------- Polyak, SPS, Armijo, hypergradient
+def test_polyak_halves_a_one_dimensional_quadratic():
+    """f = a x^2 / 2, f* = 0: gamma = f / f'^2 = 1 / (2a), so x_{t+1} = x_t / 2 exactly."""
+    opt = S.polyak()
+    x = np.array([3.0])
+    state = opt.init(x)
+    for t in range(30):
+        new, state = opt.step(x, 4.0 * x, state, loss=2.0 * x[0] ** 2)
+        assert state["step_size"] == pytest.approx(1 / 8, rel=1e-15)
+        np.testing.assert_allclose(new, x / 2, rtol=1e-15)
+        x = new
+
+
+def test_polyak_distance_to_optimum_shrinks_as_the_theory_says():
+    """Convex f with known f*: |x_{t+1} - x*|^2 <= |x_t - x*|^2 - (f(x_t) - f*)^2 / |g_t|^2 (Polyak's
+    bound, with equality for the quadratic part's exact geometry not required)."""
+    rng = np.random.default_rng(0)
+    Q = rng.standard_normal((6, 6))
+    A = Q @ Q.T + 0.1 * np.eye(6)
+    xstar = rng.standard_normal(6)
+    fstar = 1.5
+    f = lambda x: 0.5 * (x - xstar) @ A @ (x - xstar) + fstar  # noqa: E731
+    opt = S.polyak(fstar=fstar)
+    x = xstar + 5.0
+    state = opt.init(x)
+    for _ in range(200):
+        g = A @ (x - xstar)
+        new, state = opt.step(x, g, state, loss=f(x))
+        bound = np.sum((x - xstar) ** 2) - (f(x) - fstar) ** 2 / (g @ g)
+        assert np.sum((new - xstar) ** 2) <= bound * (1 + 1e-9) + 1e-300
+        x = new
+    assert f(x) - fstar < 1e-3 * (f(xstar + 5.0) - fstar)
+
+
+def test_sps_max_caps_the_step_and_stops_below_fstar():
+    x = np.array([2.0, 0.0])
+    g = np.array([1.0, 0.0])
+    capped = S.sps(adapt_flag="constant", eta_max=0.3, c=0.5)
+    new, state = capped.step(x, g, capped.init(x), loss=10.0)  # uncapped: 10 / (0.5 * 1) = 20
+    assert state["step_size"] == 0.3
+    np.testing.assert_allclose(new, [1.7, 0.0], rtol=1e-15)
+    free = S.sps(adapt_flag="constant", eps=0.0)
+    _, state = free.step(x, g, free.init(x), loss=10.0)
+    assert state["step_size"] == 20.0
+    below = S.sps(adapt_flag="constant", fstar=1.0)
+    new, state = below.step(x, g, below.init(x), loss=0.5)
+    assert state["step_size"] == 0.0 and np.array_equal(new, x)
+    smooth = S.sps(n_batches_per_epoch=2, init_step_size=1.0, gamma=4.0, eps=0.0)  # cap 1 * 4^(1/2) = 2
+    _, state = smooth.step(x, g, smooth.init(x), loss=10.0)
+    assert state["step_size"] == 2.0
+
+
+def test_sps_k_settings_match_one_at_a_time():
+    cs, caps = np.array([0.5, 1.0, 0.2]), np.array([1.0, 0.5, 10.0])
+    A = np.diag([1.0, 3.0])
+    together = S.sps(c=cs, eta_max=caps, adapt_flag="constant")
+    X = np.tile([1.0, -2.0], (3, 1))
+    st = together.init(X)
+    for _ in range(10):
+        X, st = together.step(X, X @ A, st, loss=np.array([0.5 * r @ A @ r for r in X]))
+    for i in range(3):
+        opt = S.sps(c=cs[i], eta_max=caps[i], adapt_flag="constant")
+        x = np.array([1.0, -2.0])
+        s1 = opt.init(x)
+        for _ in range(10):
+            x, s1 = opt.step(x, A @ x, s1, loss=0.5 * x @ A @ x)
+        np.testing.assert_allclose(X[i], x, rtol=1e-14)
+
+
+def test_armijo_condition_holds_at_every_accepted_step():
+    rng = np.random.default_rng(1)
+    Q = rng.standard_normal((5, 5))
+    A = Q @ Q.T + np.eye(5)
+    f = lambda x: 0.5 * x @ A @ x  # noqa: E731
+    opt = S.armijo(init_step_size=10.0, c=0.1, beta_b=0.5, n_batches_per_epoch=1)
+    x = rng.standard_normal(5)
+    state = opt.init(x)
+    evals = 0
+    for _ in range(40):
+        g = A @ x
+        eta_start = state["step_size"] * 2.0  # reset_option=1: times gamma^(1/1)
+        new, state = opt.step(x, g, state, loss=f(x), closure=f)
+        eta = state["step_size"]
+        backtracks = round(np.log(eta / eta_start) / np.log(0.5))
+        assert eta == pytest.approx(eta_start * 0.5**backtracks, rel=1e-12)
+        assert f(new) <= f(x) - 0.1 * eta * (g @ g) + 1e-12 * abs(f(x))
+        if backtracks > 0:  # the step before (eta / beta_b) was refused
+            assert f(x - 2 * eta * g) > f(x) - 0.1 * 2 * eta * (g @ g)
+        np.testing.assert_allclose(new, x - eta * g, rtol=1e-15)
+        evals += backtracks + 1
+        assert state["n_evals"] == evals
+        x = new
+    assert f(x) < 1e-6
+
+
+def test_armijo_k_settings_search_each_on_its_own():
+    f = lambda X: 0.5 * np.sum(X * X * np.array([1.0, 20.0]), axis=-1)  # noqa: E731
+    opt = S.armijo(init_step_size=np.array([1.0, 0.01]), c=np.array([0.1, 0.5]))
+    X = np.array([[1.0, 1.0], [1.0, 1.0]])
+    st = opt.init(X)
+    X2, st = opt.step(X, X * np.array([1.0, 20.0]), st, loss=f(X), closure=f)
+    for i, (eta0, c) in enumerate([(1.0, 0.1), (0.01, 0.5)]):
+        one = S.armijo(init_step_size=eta0, c=c)
+        x2, s1 = one.step(X[i], X[i] * np.array([1.0, 20.0]), one.init(X[i]), loss=f(X[i]), closure=f)
+        np.testing.assert_allclose(X2[i], x2, rtol=1e-15)
+        assert st["n_evals"][i] == s1["n_evals"]
+
+
+def test_sgd_hd_first_steps_by_hand_and_the_rate_update_sign():
+    A = np.diag([1.0, 4.0])
+    opt = S.sgd_hd(0.1, hypergrad_lr=0.01)
+    x0 = np.array([1.0, 1.0])
+    st = opt.init(x0)
+    g0 = A @ x0
+    x1, st = opt.step(x0, g0, st)  # no previous direction: lr unchanged
+    assert st["lr"] == 0.1
+    np.testing.assert_allclose(x1, x0 - 0.1 * g0, rtol=1e-15)
+    g1 = A @ x1
+    x2, st = opt.step(x1, g1, st)
+    lr1 = 0.1 + 0.01 * g1 @ g0
+    assert st["lr"] == pytest.approx(lr1, rel=1e-15)
+    np.testing.assert_allclose(x2, x1 - lr1 * g1, rtol=1e-15)
+    # a small rate: successive gradients agree, the rate grows; a too large one: they oppose, it shrinks
+    for lr, grows in ((0.01, True), (0.45, False)):
+        opt = S.sgd_hd(lr, hypergrad_lr=1e-3)
+        x, st = np.array([1.0, 1.0]), opt.init(np.zeros(2))
+        for _ in range(5):
+            x, st = opt.step(x, A @ x, st)
+        assert (st["lr"] > lr) == grows
+
+
+def test_adam_hd_rate_update_by_hand():
+    A = np.diag([1.0, 4.0])
+    opt = S.adam_hd(0.1, betas=(0.5, 0.9), eps=1e-8, hypergrad_lr=0.01)
+    x0 = np.array([1.0, -1.0])
+    x1, st = opt.step(x0, A @ x0, opt.init(x0))
+    assert st["lr"] == 0.1
+    m, v = 0.5 * A @ x0, 0.1 * (A @ x0) ** 2
+    g1 = A @ x1
+    x2, st = opt.step(x1, g1, st)
+    lr1 = 0.1 + 0.01 * (g1 @ (m / (np.sqrt(v) + 1e-8))) * np.sqrt(1 - 0.9) / (1 - 0.5)
+    assert st["lr"] == pytest.approx(lr1, rel=1e-14)
+    m, v = 0.5 * m + 0.5 * g1, 0.9 * v + 0.1 * g1**2
+    np.testing.assert_allclose(x2, x1 - lr1 * np.sqrt(1 - 0.81) / (1 - 0.25) * m / (np.sqrt(v) + 1e-8), rtol=1e-14)
+
+
+def test_hd_k_settings_match_one_at_a_time():
+    A = np.diag([1.0, 4.0])
+    for together, single in ((S.sgd_hd(np.array([0.05, 0.3]), momentum=np.array([0.0, 0.5]), hypergrad_lr=1e-3),
+                              lambda i: S.sgd_hd([0.05, 0.3][i], momentum=[0.0, 0.5][i], hypergrad_lr=1e-3)),
+                             (S.adam_hd(np.array([0.01, 0.1]), hypergrad_lr=np.array([1e-3, 1e-2])),
+                              lambda i: S.adam_hd([0.01, 0.1][i], hypergrad_lr=[1e-3, 1e-2][i]))):
+        X = np.array([[1.0, 1.0], [1.0, 1.0]])
+        st = together.init(X)
+        for _ in range(8):
+            X, st = together.step(X, X @ A, st)
+        for i in range(2):
+            opt = single(i)
+            x = np.array([1.0, 1.0])
+            s1 = opt.init(x)
+            for _ in range(8):
+                x, s1 = opt.step(x, A @ x, s1)
+            np.testing.assert_allclose(X[i], x, rtol=1e-14)
+            assert st["lr"][i] == pytest.approx(s1["lr"], rel=1e-14)
+
+
+def test_loss_arguments_checked():
+    opt = S.sps()
+    x = np.ones(2)
+    with pytest.raises(TypeError):
+        opt.step(x, x, opt.init(x))  # loss is required
+    with pytest.raises(ValueError, match="loss"):
+        opt.step(x, x, opt.init(x), loss=np.ones(3))
+    arm = S.armijo()
+    with pytest.raises(TypeError, match="closure"):
+        arm.step(x, x, arm.init(x), loss=1.0, closure=3.0)
+    with pytest.raises(ValueError, match="closure"):
+        arm.step(x, x, arm.init(x), loss=1.0, closure=lambda p: p)
+    with pytest.raises(ValueError, match="adapt_flag"):
+        S.sps(adapt_flag="smooth")
+    with pytest.raises(ValueError, match="reset_option"):
+        S.armijo(reset_option=3)
+    with pytest.raises(TypeError):
+        S.sgd_hd(lambda k: 0.1)
