@@ -144,7 +144,8 @@ def _as_brackets(got, where):
 def _hyperband_cases(rng, hidden):
     if not hidden:
         return [(R, eta, f"hyperband_brackets({R}, {eta})") for R, eta in
-                [(81, 3), (27, 3), (243, 3), (64, 2), (1000, 10), (1, 3), (100, 3), (200, 3), (50, 2), (1000, 4)]]
+                [(81, 3), (27, 3), (243, 3), (64, 2), (1000, 10), (1, 3), (100, 3), (200, 3), (50, 2), (1000, 4),
+                 (729, 3)]]
     cases = []
     for _ in range(6):
         eta = int(rng.integers(2, 6))

@@ -157,6 +157,9 @@ BANK = {
             "missing_last_rung": HB + S_MAX + "    out = []\n    for s in range(s_max, -1, -1):\n"
                                               "        n = -(-(s_max + 1) * eta**s // (s + 1))\n        r = R / eta**s\n"
                                               "        out.append([(n // eta**i, r * eta**i) for i in range(max(s, 1))])\n    return out\n",
+            "n_i_float_floor": "import math\n" + HB + S_MAX + "    out = []\n    for s in range(s_max, -1, -1):\n"
+                               "        n = -(-(s_max + 1) * eta**s // (s + 1))\n        r = R / eta**s\n"
+                               "        out.append([(math.floor(n * eta**(-i)), r * eta**i) for i in range(s + 1)])\n    return out\n",
             "eta_fixed_at_3": HB + "    eta = 3\n" + S_MAX + "    out = []\n    for s in range(s_max, -1, -1):\n"
                                    "        n = -(-(s_max + 1) * eta**s // (s + 1))\n        r = R / eta**s\n"
                                    "        out.append([(n // eta**i, r * eta**i) for i in range(s + 1)])\n    return out\n",
