@@ -116,7 +116,7 @@ def hvp(problem, x, vector, rel_step=1e-5):
 
 
 def _power(problem, like, xs, lead, scale, shift, vs, iters, tol, rel):
-    """Power iteration on M = S (H - shift) S with S = diag(scale), from unit vectors ``vs``.
+    """Power iteration on M = S H S - shift I with S = diag(scale), from unit vectors ``vs``.
 
     Returns the Rayleigh quotient v.Mv per setting (the eigenvalue of largest magnitude once
     converged) and the last unit vectors. Stops when every setting's residual
@@ -126,7 +126,7 @@ def _power(problem, like, xs, lead, scale, shift, vs, iters, tol, rel):
     for _ in range(iters):
         sv = [s * d for s, d in zip(scale, vs)]
         hv = _hvp_leaves(problem, like, xs, sv, lead, _step_size(xs, sv, lead, rel))
-        w = [s * (a - _expand(shift, a, lead) * b) for s, a, b in zip(scale, hv, sv)]
+        w = [s * a - _expand(shift, a, lead) * d for s, a, d in zip(scale, hv, vs)]  # (S H S - shift) v
         lam = _dot(vs, w, lead)
         residual = [a - _expand(lam, a, lead) * b for a, b in zip(w, vs)]
         norm = np.sqrt(_dot(w, w, lead))

@@ -6,9 +6,10 @@ about Sigma / B, so the noise is as large as the signal when B is about
 
     B_simple = tr(Sigma) / |G|^2,
 
-the *simple noise scale*. McCandlish et al. show that the critical batch size, past which a larger
-batch no longer cuts the number of steps, is close to it (exactly equal in their idealised model
-with the best rate at every batch size), and that it grows as training goes on and |G| shrinks.
+the *simple noise scale*. McCandlish et al. model the critical batch size, past which a larger
+batch no longer cuts the number of steps, by B_noise = tr(H Sigma) / G^T H G (equal to B_simple when
+the Hessian H is a multiple of the identity), and find that it grows as training goes on and |G|
+shrinks; B_simple is their cheap estimate of it.
 """
 from __future__ import annotations
 

@@ -146,10 +146,11 @@ def catapult(lr_lambda0, *, width=100, steps=200, y=0.0, seed=0):
 
     The network f = v.u / sqrt(m) (two linear layers of width m = ``width``, input 1) is fitted
     to the target ``y`` with loss (f - y)^2 / 2, from a random start drawn by ``seed``. Its
-    curvature lambda = (|u|^2 + |v|^2) / m changes as it trains. With rate lr = c / lambda0:
-    for c < 2 the run converges with lambda almost unchanged (lazy); for 2 < c < 4 the loss
-    first grows, lambda falls below 2 / lr, and the run converges (the catapult); for c > 4
-    it diverges (at large width).
+    curvature lambda = (|u|^2 + |v|^2) / m changes as it trains: with y = 0, one step gives
+    exactly lambda' = lambda + lr f^2 / m (lr lambda - 4), so lambda falls while lr lambda < 4
+    and grows once lr lambda > 4, at any width. With rate lr = c / lambda0: for c < 2 the run
+    converges with lambda almost unchanged (lazy); for 2 < c < 4 the loss first grows, lambda
+    falls below 2 / lr, and the run converges (the catapult); for c > 4 it diverges.
 
     lr_lambda0 : a number or an array of K values of c = lr * lambda0, all run at once.
     """
@@ -209,7 +210,8 @@ def warmup_sweep(problem, peaks, warmup, *, steps_after=300, target=None, track_
     the peak, for every peak rate (all at once) and every warmup length w.
 
     peaks : (K,) peak rates; warmup : warmup lengths w >= 0 (w = 0: no warmup; the rate at
-        step k < w is peak * (k + 1) / w, as with torch's LinearLR from 1/w).
+        step k < w is peak * (k + 1) / w, as with torch's LinearLR(start_factor=1/w,
+        total_iters=w - 1)).
     target : a run is trainable if its final loss is finite and below ``target``
         (default: half the start loss).
     track_peak : also measure the sharpness every ``every`` steps of the run with this peak

@@ -97,6 +97,15 @@ def test_preconditioned_sharpness_is_the_top_eigenvalue_of_p_inverse_h():
     assert cv.sharpness(Indefinite(A), precondition=p, tol=1e-9) == pytest.approx(want, rel=1e-8)
 
 
+def test_preconditioned_sharpness_with_a_dominant_negative_eigenvalue():
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    A = (Q * np.array([1.0, 0.5, -0.2, -10.0])) @ Q.T
+    p = np.array([1.0, 4.0, 0.25, 2.0])
+    want = np.max(np.linalg.eigvalsh(np.diag(p ** -0.5) @ A @ np.diag(p ** -0.5)))  # = top of P^-1 A
+    assert cv.sharpness(Indefinite(A), precondition=p, tol=1e-10, iters=5000) == pytest.approx(want, rel=1e-6)
+
+
 def test_adam_preconditioner_and_edges():
     q = problems.quadratic([10.0, 1.0])
     opt = optimizers.adam(lr=0.01, betas=(0.9, 0.99), eps=1e-6)
