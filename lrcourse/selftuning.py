@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrcourse._validate import flag, hyper, integer
+from lrcourse._validate import choice, flag, hyper, integer
 from lrcourse.optimizers import Optimizer, _column, _describe, _frozen, _leaves, _pow, _rebuild
 
 __all__ = ["lion", "sgd_schedulefree", "adamw_schedulefree", "prodigy", "dog", "ldog",
@@ -128,10 +128,10 @@ class Lion(Optimizer):
         self.betas = _betas(betas, high_open=False)
         self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
         self.decoupled_weight_decay = flag("decoupled_weight_decay", decoupled_weight_decay)
-        if not callable(lr) and np.any(np.asarray(lr) == 0) and self.decoupled_weight_decay:
-            raise ValueError("lr must be > 0 with decoupled_weight_decay=True (the decay is divided by it)")
         self._setup(lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=self.weight_decay)
         self._lr0 = self.lr_at(0)
+        if self.decoupled_weight_decay and np.any(self._lr0 == 0):
+            raise ValueError("lr must be > 0 with decoupled_weight_decay=True (the decay is divided by it)")
 
     def _buffer_names(self):
         return ("exp_avg",)
@@ -547,7 +547,8 @@ class LDoG(DoG):
     def _scalar(self, key, value):
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf" or arr.ndim != (1 if self.n_settings is None else 2):
-            raise ValueError(f"state[{key!r}] must be an array with one row per parameter array, got {_describe(value)}")
+            raise ValueError(f"state[{key!r}] must be an array with one row per parameter array, "
+                             f"got {_describe(value)}")
         return arr.astype(float)
 
     def _spread(self, eta, n):
@@ -585,9 +586,7 @@ class SPS(_Whole):
 
     def __init__(self, n_batches_per_epoch=500, init_step_size=1.0, c=0.5, gamma=2.0, eta_max=None,
                  adapt_flag="smooth_iter", fstar=0.0, eps=1e-8):
-        if adapt_flag not in ("constant", "smooth_iter"):
-            raise ValueError(f"adapt_flag must be 'constant' or 'smooth_iter', got {adapt_flag!r}")
-        self.adapt_flag = adapt_flag
+        self.adapt_flag = choice("adapt_flag", adapt_flag, ("constant", "smooth_iter"))
         self.n_batches_per_epoch = integer("n_batches_per_epoch", n_batches_per_epoch, 1)
         self.init_step_size = _frozen(hyper("init_step_size", init_step_size, 0))
         self.c = _frozen(hyper("c", c, 0, low_open=True))
@@ -605,12 +604,18 @@ class SPS(_Whole):
                 "grad_norm": _plain(self._per_setting(0.0))}
 
     def _loss(self, name, value):
-        value = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
+        """A loss value: one number, or (K,) with K settings (NaN and inf allowed: divergence)."""
         want = () if self.n_settings is None else (self.n_settings,)
-        if value is None or value.shape != want:
-            raise ValueError(f"{name} must be {'one number' if not want else f'an array of shape {want}'} "
-                             f"(the loss at params), got {value!r}")
-        return value
+        what = "one number" if not want else f"an array of shape {want}"
+        if value is None or isinstance(value, (str, bytes, bool, np.bool_, dict)) or callable(value):
+            raise TypeError(f"{name} must be {what} (the loss at params), got {_describe(value)}")
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be {what} (the loss at params), got {_describe(value)}") from None
+        if arr.shape != want:
+            raise ValueError(f"{name} must be {what} (the loss at params), got {_describe(value)}")
+        return arr
 
     def step(self, params, grads, state, *, loss, fstar=None):
         """One step with the loss at ``params`` (``loss``, required); ``fstar`` overrides the
@@ -680,9 +685,7 @@ class Armijo(SPS):
     scalars = ("step_size", "grad_norm", "n_evals")
 
     def __init__(self, n_batches_per_epoch=500, init_step_size=1.0, c=0.1, beta_b=0.9, gamma=2.0, reset_option=1):
-        if reset_option not in (0, 1, 2) or isinstance(reset_option, bool):
-            raise ValueError(f"reset_option must be 0, 1 or 2, got {reset_option!r}")
-        self.reset_option = reset_option
+        self.reset_option = integer("reset_option", reset_option, 0, 2)  # 0 keep, 1 grow, 2 reset
         self.n_batches_per_epoch = integer("n_batches_per_epoch", n_batches_per_epoch, 1)
         self.init_step_size = _frozen(hyper("init_step_size", init_step_size, 0))
         self.c = _frozen(hyper("c", c, 0))
@@ -767,7 +770,7 @@ class SGDHD(_Whole):
         self.nesterov = flag("nesterov", nesterov)
         self.hypergrad_lr = _frozen(hyper("hypergrad_lr", hypergrad_lr, 0))
         if self.nesterov and (np.any(self.momentum <= 0) or np.any(self.dampening != 0)):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("nesterov=True requires a momentum > 0 and dampening = 0")
         self._setup(lr, momentum=self.momentum, dampening=self.dampening, weight_decay=self.weight_decay,
                     hypergrad_lr=self.hypergrad_lr)
 

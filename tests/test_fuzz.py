@@ -785,6 +785,78 @@ for _module in CHECK_MODULES:
                           (lambda params: lambda: {p: stub for p in params})(_params),
                           {p: "answer" for p in _params}))
 
+selftuning = optional_module("lrcourse.selftuning")
+if selftuning is not None:
+    _ST = selftuning
+    _x3 = lambda: np.ones(3)  # noqa: E731
+    _opt_kinds = dict(params="reject", grads="reject", state="reject")
+    SPECS += [
+        Spec("selftuning.lion", _ST.lion, lambda: dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0,
+                                                       decoupled_weight_decay=False),
+             dict(lr="rateK", betas="reject", weight_decay="nonnegK", decoupled_weight_decay="flag")),
+        Spec("selftuning.sgd_schedulefree", _ST.sgd_schedulefree,
+             lambda: dict(lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0),
+             dict(lr="rateK", momentum="fracK", weight_decay="nonnegK", warmup_steps="nat", r="nonnegK",
+                  weight_lr_power="nonnegK")),
+        Spec("selftuning.adamw_schedulefree", _ST.adamw_schedulefree,
+             lambda: dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0,
+                          weight_lr_power=2.0),
+             dict(lr="rateK", betas="reject", eps="nonnegK", weight_decay="nonnegK", warmup_steps="nat",
+                  r="nonnegK", weight_lr_power="nonnegK")),
+        Spec("selftuning.prodigy", _ST.prodigy,
+             lambda: dict(lr=1.0, betas=(0.9, 0.999), beta3=None, eps=1e-8, weight_decay=0.0, decouple=True,
+                          use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0,
+                          growth_rate=float("inf")),
+             dict(lr="rateK", betas="reject", beta3="unitK?", eps="posK", weight_decay="nonnegK", decouple="flag",
+                  use_bias_correction="flag", safeguard_warmup="flag", d0="posK", d_coef="posK", growth_rate="posK"),
+             accept={"growth_rate": {"inf"}}),
+        Spec("selftuning.dog", _ST.dog, lambda: dict(reps_rel=1e-6, lr=1.0, weight_decay=0.0, eps=1e-8, init_eta=None),
+             dict(reps_rel="posK", lr="rateK", weight_decay="nonnegK", eps="nonnegK", init_eta="posK?")),
+        Spec("selftuning.ldog", _ST.ldog, lambda: dict(reps_rel=1e-6, lr=1.0, weight_decay=0.0, eps=1e-8, init_eta=None),
+             dict(reps_rel="posK", lr="rateK", weight_decay="nonnegK", eps="nonnegK", init_eta="posK?")),
+        Spec("selftuning.sps", _ST.sps,
+             lambda: dict(n_batches_per_epoch=500, init_step_size=1.0, c=0.5, gamma=2.0, eta_max=None,
+                          adapt_flag="smooth_iter", fstar=0.0, eps=1e-8),
+             dict(n_batches_per_epoch="count", init_step_size="nonnegK", c="posK", gamma="posK", eta_max="nonnegK?",
+                  adapt_flag="reject", fstar="realK", eps="nonnegK")),
+        Spec("selftuning.polyak", _ST.polyak, lambda: dict(fstar=0.0, eta_max=None),
+             dict(fstar="realK", eta_max="nonnegK?")),
+        Spec("selftuning.armijo", _ST.armijo,
+             lambda: dict(n_batches_per_epoch=500, init_step_size=1.0, c=0.1, beta_b=0.9, gamma=2.0, reset_option=1),
+             dict(n_batches_per_epoch="count", init_step_size="nonnegK", c="nonnegK", beta_b="fracK", gamma="posK",
+                  reset_option="nat")),
+        Spec("selftuning.sgd_hd", _ST.sgd_hd,
+             lambda: dict(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, hypergrad_lr=1e-6),
+             dict(lr="nonnegK", momentum="nonnegK", dampening="nonnegK", weight_decay="nonnegK", nesterov="flag",
+                  hypergrad_lr="nonnegK")),
+        Spec("selftuning.adam_hd", _ST.adam_hd,
+             lambda: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, hypergrad_lr=1e-8),
+             dict(lr="nonnegK", betas="reject", eps="nonnegK", weight_decay="nonnegK", hypergrad_lr="nonnegK")),
+        Spec("selftuning.prodigy(...).step", lambda: _ST.prodigy().step,
+             lambda: dict(params=_x3(), grads=_x3(), state=_ST.prodigy().init(_x3())), _opt_kinds, make=True),
+        Spec("selftuning.ldog(...).step", lambda: _ST.ldog().step,
+             lambda: dict(params=[_x3(), _x3()], grads=[_x3(), _x3()], state=_ST.ldog().init([_x3(), _x3()])),
+             _opt_kinds, make=True),
+        Spec("selftuning.adamw_schedulefree(...).eval_params", lambda: _ST.adamw_schedulefree().eval_params,
+             lambda: dict(params=_x3(), state=_ST.adamw_schedulefree().init(_x3())),
+             dict(params="reject", state="reject"), make=True),
+        Spec("selftuning.sps(...).step", lambda: _ST.sps().step,
+             lambda: dict(params=_x3(), grads=_x3(), state=_ST.sps().init(_x3()), loss=1.0, fstar=None),
+             dict(_opt_kinds, loss="any", fstar="any?"), make=True),
+        Spec("selftuning.armijo(...).step", lambda: _ST.armijo().step,
+             lambda: dict(params=_x3(), grads=_x3(), state=_ST.armijo().init(_x3()), loss=1.0, closure=_fn),
+             dict(_opt_kinds, loss="any", closure="callable"), make=True),
+        Spec("selftuning.sgd_hd(K=3).step", lambda: _ST.sgd_hd(np.array([0.1, 0.2, 0.3])).step,
+             lambda: dict(params=np.ones((3, 2)), grads=np.ones((3, 2)),
+                          state=_ST.sgd_hd(np.array([0.1, 0.2, 0.3])).init(np.ones((3, 2)))),
+             _opt_kinds, make=True),
+    ]
+
+    def test_selftuning_public_api_is_fuzzed():
+        covered = {s.covers or s.target for s in SPECS if not s.make}
+        for name in _ST.__all__:
+            assert getattr(_ST, name) in covered, f"lrcourse.selftuning.{name} has no fuzz spec"
+
 ANSWER_BAD = {  # what a learner may hand in, beyond the general catalogue
     "stub": lambda: stub,
     "fn->None": lambda: (lambda *a, **k: None),
