@@ -17,7 +17,10 @@ descriptor the grader opened on a file outside the sandbox (write-only, append).
   only a constant inside ``run_test``'s code, and everything ``run_test`` calls after the
   test is captured in its defaults (C functions), so replacing modules, IPython hooks,
   ``sys.excepthook`` or the kernel's reply changes nothing. A test without one valid verdict
-  line fails.
+  line fails. The test runs in a copy of the student's namespace (its own values, such as a
+  hidden expected value, stay out of the student's globals) after the import statements of
+  the solution's read-only cells are run again in it (a fake ``ex01`` bound by the student
+  is replaced by the real module, and reported).
 - **An audit hook** (it cannot be removed) reports at once, on the same file, what student
   code does that honest answers never do: frame inspection (``sys._getframe``,
   ``inspect.currentframe``/``stack``, frame and traceback internals), ``gc`` introspection,
