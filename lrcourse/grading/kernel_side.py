@@ -239,8 +239,9 @@ def _class_problems(st):
         if id(cls) in known:
             continue
         module = sys.modules.get(getattr(cls, "__module__", None) or "")
-        if not is_student_file(getattr(module, "__file__", None) or "<unknown>", roots):
-            continue   # a library's class (e.g. a dataclass of lrcourse imported after install)
+        if module is not None and vars(module).get(cls.__name__) is cls \
+                and not is_student_file(getattr(module, "__file__", None) or "<unknown>", roots):
+            continue   # a library module's own class (e.g. an lrcourse dataclass imported after install)
         for name in DUNDERS:
             f = vars(cls).get(name)
             if f is not None and _code_file(f) is not None \
