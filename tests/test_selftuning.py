@@ -23,6 +23,7 @@ META = json.loads(str(GOLDEN["meta"]))
 CONFIGS = META["configs"]
 SWEEPS = META["sweeps"]
 PROBLEMS = gold.problems()
+assert META["problems"] == list(PROBLEMS), "regenerate tests/golden/selftuning.npz"
 FACTORY = {"lion": S.lion, "sgd_schedulefree": S.sgd_schedulefree, "adamw_schedulefree": S.adamw_schedulefree,
            "prodigy": S.prodigy, "dog": S.dog, "ldog": S.ldog}
 
@@ -33,33 +34,40 @@ def _array_kwargs(kwargs):
                 np.array(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
 
 
+def gold_map(fn, *trees):
+    """fn applied array by array to params trees of one structure (an array, a list or a dict)."""
+    first = trees[0]
+    if isinstance(first, dict):
+        return {key: fn(*(t[key] for t in trees)) for key in first}
+    if isinstance(first, list):
+        return [fn(*items) for items in zip(*trees)]
+    return fn(*trees)
+
+
 def our_trajectory(name, problem, config, steps, K=None):
     """(y, x) like gold.reference_trajectory: (steps + 1, n) each, or (K, steps + 1, n) with K settings."""
     opt = FACTORY[config["opt"]](**_array_kwargs(gold.scaled_kwargs(config, problem)))
     x = gold.x0(name, problem)
-    if K is not None:
-        x = {k: np.broadcast_to(v, (K,) + v.shape).copy() for k, v in x.items()} if isinstance(x, dict) else \
-            np.broadcast_to(x, (K,) + x.shape).copy()
+    if K is not None:  # every array gets a leading axis of K copies
+        x = gold_map(lambda v: np.broadcast_to(v, (K,) + v.shape).copy(), x)
     free = config["opt"] in gold.SCHEDULE_FREE
     state = opt.init(x)
 
     def flat(tree):
         if K is None:
             return gold.flat(tree)
-        leaves = tree.values() if isinstance(tree, dict) else [tree]
-        return np.concatenate([v.reshape(K, -1) for v in leaves], axis=1)
+        return np.concatenate([v.reshape(K, -1) for v in gold.leaves(tree)], axis=1)
 
     def evaluation(x, state):
         return flat(opt.eval_params(x, state)) if free else np.full(flat(x).shape, np.nan)
 
     ys, xs = [flat(x)], [evaluation(x, state)]
-    for _ in range(steps):
+    for k in range(steps):
         if K is None:
-            g = gold.grad(name, problem, x)
+            g = gold.grad(name, problem, x, k)
         else:  # the gradient of each setting's own point
-            per = [gold.grad(name, problem, {k: v[i] for k, v in x.items()} if isinstance(x, dict) else x[i])
-                   for i in range(K)]
-            g = {k: np.stack([p[k] for p in per]) for k in x} if isinstance(x, dict) else np.stack(per)
+            per = [gold.grad(name, problem, gold_map(lambda v: v[i], x), k) for i in range(K)]
+            g = gold_map(lambda *vs: np.stack(vs), *per)
         x, state = opt.step(x, g, state)
         ys.append(flat(x))
         xs.append(evaluation(x, state))

@@ -7,14 +7,16 @@ Run from the repository root with the oracle venv (torch and the four packages):
     PYTHONPATH=. /work/oracle/bin/python tests/golden/make_selftuning_golden.py
 
 It reuses the three problems of make_optimizers_golden.py (a 5-D quadratic, Rosenbrock, a
-2-layer tanh network whose params are a dict) and their numpy gradients, runs every config of
+2-layer tanh network whose params are a dict) and their numpy gradients, adds "kick" (a list of
+params, one all zero, with zero gradients on the first two steps: see ``problems``), runs every config of
 CONFIGS for STEPS steps in torch.float64, and writes tests/golden/selftuning.npz: per problem
 an array (n_configs, STEPS + 1, n) of the params (for schedule-free: the training point y) and,
 under ``<problem>/x``, the schedule-free evaluation points x (what ``optimizer.eval()`` gives;
 NaN for the other methods). SWEEPS are configs of K settings (lists: one value per setting;
 betas: per component), run by the references one setting at a time.
 
-tests/test_selftuning.py imports this file (CONFIGS, SWEEPS, settings, reference_trajectory).
+tests/test_selftuning.py imports this file (problems, x0, grad, leaves, flat, CONFIGS, SWEEPS, settings,
+scaled_kwargs, reference_trajectory).
 """
 from __future__ import annotations
 
@@ -30,7 +32,45 @@ STEPS = 30
 _spec = importlib.util.spec_from_file_location("make_optimizers_golden", HERE / "make_optimizers_golden.py")
 base = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(base)
-problems, x0, grad, flat = base.problems, base.x0, base.grad, base.flat
+settings = base.settings  # a K-settings config as K single configs
+
+
+def problems():
+    """make_optimizers_golden's three problems, and "kick": params a list [zeros(3), a 2x2 matrix]
+    (an all-zero array: Prodigy keeps p0 = 0 for it) whose gradient is zero for the first two steps
+    (Prodigy returns early while sum|s| = 0; schedule-free and DoG see g = 0), then that of
+    f = sum_i w_i |x_i - c_i|^2 / 2."""
+    out = base.problems()
+    rng = np.random.default_rng(15)
+    out["kick"] = {"x0": [[0.0, 0.0, 0.0], rng.standard_normal((2, 2)).tolist()],
+                   "c": [rng.standard_normal(3).tolist(), rng.standard_normal((2, 2)).tolist()],
+                   "w": [0.5, 3.0], "sgd_lr_factor": 1.0, "quiet_steps": 2}
+    return out
+
+
+def x0(name, problem):
+    if name == "kick":
+        return [np.array(a, dtype=float) for a in problem["x0"]]
+    return base.x0(name, problem)
+
+
+def grad(name, problem, x, k):
+    """The gradient at params x on the k-th step (k = 0, 1, ...)."""
+    if name == "kick":
+        if k < problem["quiet_steps"]:
+            return [np.zeros_like(a) for a in x]
+        return [w * (a - np.array(c)) for a, c, w in zip(x, problem["c"], problem["w"])]
+    return base.grad(name, problem, x)
+
+
+def leaves(x):
+    """The arrays of params x in order: a dict's values, a list's items, or x itself."""
+    return list(x.values()) if isinstance(x, dict) else list(x) if isinstance(x, list) else [x]
+
+
+def flat(x):
+    """All params in one 1-D array."""
+    return np.concatenate([np.ravel(v) for v in leaves(x)])
 
 SCHEDULE_FREE = ("sgd_schedulefree", "adamw_schedulefree")
 # our name -> (module, class) of the reference
@@ -42,7 +82,7 @@ SCALED_LR = ("sgd_schedulefree",)
 
 
 def C(opt, **kwargs):
-    return {"opt": opt, "kwargs": kwargs}
+    return {"opt": opt, "kwargs": kwargs, "schedule": None}
 
 
 CONFIGS = [
@@ -104,18 +144,6 @@ def scaled_kwargs(config, problem):
     return kwargs
 
 
-def settings(config):
-    """A K-settings config (lists of K values; betas per component) as K single configs."""
-    def pick(key, value, i):
-        if key == "betas":
-            return [c[i] if isinstance(c, list) else c for c in value]
-        return value[i] if isinstance(value, list) else value
-
-    kwargs = config["kwargs"]
-    (K,) = {len(c) for key, v in kwargs.items() for c in (v if key == "betas" else [v]) if isinstance(c, list)}
-    return [{"opt": config["opt"], "kwargs": {key: pick(key, v, i) for key, v in kwargs.items()}} for i in range(K)]
-
-
 def reference_trajectory(name, problem, config, steps=STEPS):
     """Run the reference optimizer on problem ``name`` in float64: (y, x), each (steps + 1, n);
     x (the schedule-free evaluation point) is NaN for the other methods."""
@@ -132,16 +160,19 @@ def reference_trajectory(name, problem, config, steps=STEPS):
 def _reference_trajectory(torch, name, problem, config, steps):
     module, cls = REFERENCE[config["opt"]]
     start = x0(name, problem)
-    keys = list(start) if isinstance(start, dict) else None
-    tensors = [torch.tensor(a, dtype=torch.float64) for a in ([start[k] for k in keys] if keys else [start])]
+    tensors = [torch.tensor(a, dtype=torch.float64) for a in leaves(start)]
     opt = getattr(importlib.import_module(module), cls)(tensors, **scaled_kwargs(config, problem))
     free = config["opt"] in SCHEDULE_FREE
     if free:
         opt.train()
 
+    def as_params(values):  # arrays back into the structure of the start
+        if isinstance(start, dict):
+            return dict(zip(start, values))
+        return list(values) if isinstance(start, list) else values[0]
+
     def current():
-        values = [t.detach().numpy().copy() for t in tensors]
-        return dict(zip(keys, values)) if keys else values[0]
+        return as_params([t.detach().numpy().copy() for t in tensors])
 
     def evaluation_point():  # what opt.eval() would put in the tensors, without touching them
         if not free:
@@ -149,14 +180,13 @@ def _reference_trajectory(torch, name, problem, config, steps):
         group = opt.param_groups[0]
         beta = group["momentum"] if "momentum" in group else group["betas"][0]
         xs = [torch.lerp(t, opt.state[t]["z"], 1 - 1 / beta) if "z" in opt.state[t] else t.clone() for t in tensors]
-        values = [t.detach().numpy().copy() for t in xs]
-        return flat(dict(zip(keys, values)) if keys else values[0])
+        return flat(as_params([t.detach().numpy().copy() for t in xs]))
 
     ys = [flat(current())]
     xs = [evaluation_point()]
-    for _ in range(steps):
-        g = grad(name, problem, current())
-        for t, gi in zip(tensors, [g[k] for k in keys] if keys else [g]):
+    for k in range(steps):
+        g = grad(name, problem, current(), k)
+        for t, gi in zip(tensors, leaves(g)):
             t.grad = torch.tensor(gi, dtype=torch.float64)
         opt.step()
         ys.append(flat(current()))
@@ -165,15 +195,12 @@ def _reference_trajectory(torch, name, problem, config, steps):
 
 
 def main():
-    import torch
+    from importlib.metadata import version
 
     probs = problems()
-    versions = {}
-    for module in ("torch", "lion_pytorch", "schedulefree", "prodigyopt", "dog"):
-        from importlib.metadata import version
-        dist = {"lion_pytorch": "lion-pytorch", "prodigyopt": "prodigyopt", "dog": "dog-optimizer"}.get(module, module)
-        versions[dist] = version(dist)
-    out = {"meta": np.array(json.dumps({"versions": versions, "torch": torch.__version__, "steps": STEPS,
+    versions = {dist: version(dist) for dist in ("torch", "lion-pytorch", "schedulefree", "prodigyopt",
+                                                  "dog-optimizer")}
+    out = {"meta": np.array(json.dumps({"versions": versions, "steps": STEPS, "problems": list(probs),
                                         "configs": CONFIGS, "sweeps": SWEEPS}))}
     for name, problem in probs.items():
         runs = [reference_trajectory(name, problem, c) for c in CONFIGS]
