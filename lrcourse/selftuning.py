@@ -349,11 +349,13 @@ class Prodigy(_Whole):
         s    <- beta3 s + (d / d0) * dlr * g             (safeguard_warmup: (d / d0) * d * g)
         num  <- beta3 num + (d / d0) * dlr * <g, x0 - p> (the state's d_numerator)
         d_hat = d_coef * num / sum|s|                    (sums over all params)
-        d    <- max(d, d_hat) on the first growth;  then d <- min(max(d_max, d_hat), d * growth_rate)
+        d    <- max(d, d_hat)  while d is still d0
+        d_max <- max(d_max, d_hat);   d_new = min(d_max, d * growth_rate)
         p    <- p - weight_decay * dlr * p               (only if decouple=True)
         p    <- p - dlr * m / (sqrt(v) + d_new * eps)    (beta1 = 0: p - dlr * d_new * g / (...))
 
-    beta3 = sqrt(beta2) if None. While sum|s| = 0 (e.g. zero gradients) the reference returns
+    dlr and the moments use the d from before the step, the denominator uses d_new; beta3 =
+    sqrt(beta2) if None; the state keeps d, d_max, d_numerator and k. While sum|s| = 0 (e.g. zero gradients) the reference returns
     before the update: params, d and its step counter k stay, the buffers move; so here.
     """
 
