@@ -52,7 +52,8 @@ With K settings the loss (and the closure's value) is a (K,) array, one loss per
 **Schedule-free: two points.** ``sgd_schedulefree`` and ``adamw_schedulefree`` keep the
 *training* point y as the params (the gradient is evaluated at y, as the reference does in
 ``.train()`` mode); the point to evaluate or deploy is x, ``opt.eval_params(params, state)``
-(the reference's ``.eval()``).
+(the reference's ``.eval()``). ``lrcourse.run`` drives the methods that need only gradients
+(all but ``sps``, ``polyak`` and ``armijo``); for schedule-free it records the loss at y, not x.
 """
 from __future__ import annotations
 
