@@ -59,8 +59,10 @@ browser:
 bubblewrap:
 	$(call apt_install,bubblewrap,/usr/bin/bwrap,for the grader's sandbox,grading runs unsandboxed)
 
+# The solutions' hidden tests draw random cases from LRCOURSE_GRADE_SEED (the grader sets one per
+# submission); nbval runs them with a fixed one, so `make test` sees the same cases every time.
 test: $(VENV)/.test-installed browser bubblewrap
-	$(PY) -m pytest -p no:cacheprovider tests lessons solutions \
+	LRCOURSE_GRADE_SEED=$${LRCOURSE_GRADE_SEED:-20261205} $(PY) -m pytest -p no:cacheprovider tests lessons solutions \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-installed
