@@ -774,7 +774,7 @@ if noisescale is not None and width is not None and nqm is not None:
 # The checks of every assignment: each takes the learner's answers, and whatever the learner
 # hands in (nothing written yet, a wrong type, a function of the wrong arity, NaN), the check
 # must fail with AssertionError and a hint, never pass and never crash differently.
-CHECK_MODULES = [m for m in (optional_module(f"lrcourse.checks.ex{n:02d}") for n in range(1, 10)) if m is not None]
+CHECK_MODULES = [m for m in (optional_module(f"lrcourse.checks.ex{n:02d}") for n in range(1, 100)) if m is not None]
 for _module in CHECK_MODULES:
     for _name in getattr(_module, "__all__", []):
         _check = getattr(_module, _name)

@@ -134,6 +134,8 @@ def check_lr_fast(lr_fast, hidden=False):
     is_hidden(hidden)
     part = "the run with your lr_fast"
     case = f"({FAST_STEPS} steps of full-batch gradient descent on ex10.fast_net())"
+    if isinstance(lr_fast, (bool, np.bool_)):
+        fail("lr_fast", "as a number", "a learning rate (a number)", repr(lr_fast))
     lr = float(numbers(lr_fast, "lr_fast", "as a number", ()))
     if not (np.isfinite(lr) and lr > 0):
         fail("lr_fast", "as a number", "a positive learning rate", lr)

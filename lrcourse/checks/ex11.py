@@ -102,6 +102,8 @@ def check_plan_batch(plan, hidden=False):
     part = "your plan"
     if not isinstance(plan, (tuple, list)) or len(plan) != 2:
         fail(part, "as given", "a pair (batch_size, lr)", repr(plan)[:60])
+    if any(isinstance(x, (bool, np.bool_)) for x in plan):
+        fail(part, "as given", "a pair of numbers (batch_size, lr)", repr(plan)[:60])
     B = float(numbers(plan[0], "batch_size (the first entry of plan)", "in plan", ()))
     lr = float(numbers(plan[1], "lr (the second entry of plan)", "in plan", ()))
     if not (np.isfinite(B) and B >= 1 and B == round(B)):
