@@ -75,6 +75,21 @@ def _lesson_09():
     return LMSApp(mu=0.02, steps=300, runs=10)
 
 
+def _lesson_10():
+    from lrcourse.widgets.curvature import EdgeOfStabilityApp
+    digits = data.load_digits()
+    X = digits.X[:60] / 16.0
+    net = models.MLP(X - X.mean(axis=0), digits.y[:60], hidden=(8,), activation="tanh", batch_size=60, loss="mse",
+                     seed=0)
+    return EdgeOfStabilityApp(net, lrs=np.geomspace(0.45, 0.9, 6), steps=60, every=20)
+
+
+def _lesson_11():
+    from lrcourse import nqm
+    from lrcourse.widgets.batchsize import CriticalBatchApp
+    return CriticalBatchApp(model=nqm.NoisyQuadratic.zhang(30), lrs=np.geomspace(1e-2, 3, 20), batch_size=16)
+
+
 # the same choice of "first slider" as the in-kernel benchmark (an app's first ...Slider control)
 _spec = importlib.util.spec_from_file_location(
     "slider_latency", Path(__file__).resolve().parents[1] / "benchmarks" / "slider_latency.py")
@@ -82,7 +97,8 @@ slider_latency = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(slider_latency)
 
 LESSONS = {f"{n:02d}": f for n, f in enumerate(
-    [_lesson_01, _lesson_02, _lesson_03, _lesson_04, _lesson_05, _lesson_06, _lesson_07, _lesson_08, _lesson_09], 1)}
+    [_lesson_01, _lesson_02, _lesson_03, _lesson_04, _lesson_05, _lesson_06, _lesson_07, _lesson_08, _lesson_09,
+     _lesson_10, _lesson_11], 1)}
 
 
 def _positions(control):
@@ -116,3 +132,8 @@ def test_every_step_of_the_first_slider_changes_the_figure(lesson):
         assert not same, f"{control.description}: these steps left the figure unchanged: {same}"
     finally:
         plt.close(app.fig)
+
+
+def test_every_lesson_has_its_first_app_here():
+    on_disk = {p.name[:2] for p in (Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.ipynb")}
+    assert set(LESSONS) == on_disk
