@@ -42,18 +42,10 @@ if os.environ.get("LRCOURSE_BROWSER_LESSONS") != "all":
 REPEATS = int(os.environ.get("LRCOURSE_BROWSER_REPEATS", "2"))
 OPENINGS = [(lesson, k) for lesson in LESSONS for k in range(REPEATS)]
 
-# Figures a lesson makes itself (not with lrcourse.widgets) that are still wider than the column,
-# by (lesson number, width in px): reported as a warning, not a failure, until the lesson's own
-# figsize is changed (the lessons are edited separately from the library).
-WIDE_LESSON_FIGURES = {("04", 1000): "lesson 4: plt.subplots(1, 2, figsize=(10, 3))",
-                       ("07", 1200): "lesson 7: plt.subplots(1, 5, figsize=(12, 2.4))"}
 
-
-def _disagreements(rows, when, folder, lesson):
+def _disagreements(rows, when, folder):
     """Readable lines for the figures that do not agree with matplotlib's render or do not fit;
     their pictures are saved in ``folder``."""
-    import warnings
-
     from PIL import Image
 
     lines = []
@@ -65,10 +57,7 @@ def _disagreements(rows, when, folder, lesson):
             Image.fromarray(r["rendered"]).save(f"{stem}-matplotlib.png")
             lines.append(f"{when}: {name}: {r['difference']:.1%} of its ink differs from matplotlib's render "
                          f"(pictures: {stem}-seen.png, -matplotlib.png)")
-        known = WIDE_LESSON_FIGURES.get((lesson.name[:2], r["size"][0]))
-        if not r["fits"] and known:
-            warnings.warn(f"{known} is wider than the notebook column ({r['css_width']:.0f} px)")
-        elif not r["fits"]:
+        if not r["fits"]:
             lines.append(f"{when}: {name} does not fit the notebook column: it is {r['css_width']:.0f} px wide, "
                          f"the output {r['out_right'] - r['out_left']:.0f} px")
     return lines
@@ -115,10 +104,10 @@ def test_lesson_paints_what_matplotlib_renders(lesson, opening, tmp_path):
 
             rows = figures.compare()
             assert rows, "no ipympl figure is shown"
-            wrong = _disagreements(rows, "after Run all", tmp_path, lesson)
+            wrong = _disagreements(rows, "after Run all", tmp_path)
             apps = _move_every_app(nb)
             assert apps, "no cell output shows a slider next to an ipympl figure"
-            wrong += _disagreements(figures.compare(), "after slider moves", tmp_path, lesson)
+            wrong += _disagreements(figures.compare(), "after slider moves", tmp_path)
             assert not wrong, f"{path}, opening {opening + 1}:\n" + "\n".join(wrong)
 
             # The first app's slider, back and forth: every move repaints with new pixels.
