@@ -17,11 +17,12 @@ OPENBLAS_NUM_THREADS ?= 1
 OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 
-.PHONY: lab test test-fast test-latest bench release my_work browser bubblewrap clean help
+.PHONY: lab test test-fast test-latest test-browser-all bench release my_work browser bubblewrap clean help
 help:
 	@echo "make lab    - set up .venv (versions from constraints.txt), copy exercises to my_work/, open JupyterLab"
 	@echo "make test   - set up .venv with test extras and run every test (unit, notebooks, browser)"
 	@echo "make test-latest - the unit tests in .venv-latest/ with the newest releases instead of the lock"
+	@echo "make test-browser-all - every lesson's figures in Chromium against matplotlib's render, each opened 3 times"
 	@echo "make bench  - run the benchmarks in benchmarks/ (prints ratios, writes benchmarks/results/)"
 	@echo "make release - regenerate exercises/ from solutions/"
 
@@ -74,6 +75,11 @@ test-latest:
 	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade --upgrade-strategy eager -e '.[test]'
 	LRCOURSE_UNLOCKED=1 $(LATEST)/bin/python -m pytest -p no:cacheprovider tests -m "not browser" $(PYTEST_ARGS)
+
+# `make test` opens lessons 1, 4 and 5 twice in Chromium; this opens every lesson three times (about 20 minutes)
+test-browser-all: $(VENV)/.test-installed browser
+	LRCOURSE_BROWSER_LESSONS=all LRCOURSE_BROWSER_REPEATS=3 $(PY) -m pytest -p no:cacheprovider tests/test_browser.py \
+	  -m browser $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed browser
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
