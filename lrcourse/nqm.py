@@ -69,6 +69,16 @@ def _grid(name, value, low=0.0, low_open=True, integer=False):
     return a
 
 
+def _settings(lr, batch_size, momentum, precondition):
+    """The grid's four hyperparameters checked: rates >= 0, batch sizes >= 1, momentum in [0, 1),
+    preconditioning powers >= 0 (numbers or arrays that broadcast together)."""
+    lr, B = _grid("lr", lr, low_open=False), _grid("batch_size", batch_size, low=1, low_open=False)
+    beta = _grid("momentum", momentum, low_open=False)
+    if np.any(beta >= 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    return lr, B, beta, _grid("precondition", precondition, low_open=False)
+
+
 def _affine(model, lr, batch_size, momentum, precondition):
     """The affine map of the second moments, as (..., d, 4, 4) matrices on (S11, S12, S22, 1)."""
     lr = np.asarray(lr, dtype=float)[..., None]            # broadcast against the coordinates
@@ -100,11 +110,7 @@ def expected_loss(model, lr, batch_size, steps, *, momentum=0.0, precondition=0.
     """The expected loss at steps 0..steps, by running the recursion: shape (steps + 1, *grid)
     where the grid broadcasts ``lr``, ``batch_size``, ``momentum`` and ``precondition``."""
     _check_model(model)
-    lr, B = _grid("lr", lr, low_open=False), _grid("batch_size", batch_size, low=1, low_open=False)
-    beta = _grid("momentum", momentum, low_open=False)
-    if np.any(beta >= 1):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    p = _grid("precondition", precondition, low_open=False)
+    lr, B, beta, p = _settings(lr, batch_size, momentum, precondition)
     steps = v.integer("steps", steps, 0, 10**6)
     with np.errstate(**_quiet):
         G = _affine(model, lr, B, beta, p)
@@ -125,11 +131,7 @@ def expected_loss_at(model, steps, lr, batch_size, *, momentum=0.0, precondition
     steps = np.atleast_1d(_grid("steps", steps, low_open=False, integer=True))
     if steps.ndim != 1 or steps.size == 0 or np.any(np.diff(steps) < 0) or steps[-1] > 2**40:
         raise ValueError(f"steps must be a non-empty 1-D array of increasing whole numbers <= 2^40, got {steps!r}")
-    lr, B = _grid("lr", lr, low_open=False), _grid("batch_size", batch_size, low=1, low_open=False)
-    beta = _grid("momentum", momentum, low_open=False)
-    if np.any(beta >= 1):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    p = _grid("precondition", precondition, low_open=False)
+    lr, B, beta, p = _settings(lr, batch_size, momentum, precondition)
     with np.errstate(**_quiet):
         powers = [_affine(model, lr, B, beta, p)]
         for _ in range(int(steps[-1]).bit_length() - 1):
@@ -166,11 +168,7 @@ def steps_to_target(model, target, lr, batch_size, *, momentum=0.0, precondition
     """
     _check_model(model)
     target = v.number("target", target, 0, low_open=True)
-    lr, B = _grid("lr", lr, low_open=False), _grid("batch_size", batch_size, low=1, low_open=False)
-    beta = _grid("momentum", momentum, low_open=False)
-    if np.any(beta >= 1):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    p = _grid("precondition", precondition, low_open=False)
+    lr, B, beta, p = _settings(lr, batch_size, momentum, precondition)
     max_steps = v.integer("max_steps", max_steps, 1, 2**40)
     K = int(max_steps).bit_length()
     with np.errstate(**_quiet):
