@@ -718,22 +718,31 @@ class chained(_Recursive):
 
 
 class wsd(Schedule):
-    """Warmup-stable-decay: linear 0 -> lr, flat at lr, linear lr -> final_lr at the end.
+    """Warmup-stable-decay: linear 0 -> lr, flat at lr, a cool-down lr -> final_lr at the end.
 
-    With w = warmup_steps, d = decay_steps and D = total_steps - d (the decay start):
+    With w = warmup_steps, d = decay_steps, D = total_steps - d (the decay start) and
+    u = min(t - D, d) / d the fraction of the cool-down done:
     ``s(t) = lr * t / w`` for t < w, ``lr`` for w <= t < D, and
-    ``lr + (final_lr - lr) * min(t - D, d) / d`` for t >= D, so ``s(total_steps) = final_lr``,
-    held afterwards. Needs w + d <= total_steps.
+    ``final_lr + (lr - final_lr) * c(u)`` for t >= D, so ``s(total_steps) = final_lr``,
+    held afterwards. Needs w + d <= total_steps. The cool-down's ``shape`` c(u):
+
+    - ``"linear"``: ``1 - u``;
+    - ``"1-sqrt"``: ``1 - sqrt(u)`` (drops fast, then slowly: Hägele et al. 2024, "Scaling Laws
+      and Compute-Optimal Training Beyond Fixed Training Durations", found it better than linear);
+    - ``"cosine"``: ``(1 + cos(pi u)) / 2``.
+
     Hu et al. 2024, "MiniCPM: Unveiling the Potential of Small Language Models with Scalable
-    Training Strategies" (their decay was exponential; this is the common linear variant).
-    torch has no class; for decay_steps >= 1 and final_lr <= lr it is
+    Training Strategies" (their decay was exponential). Because the stable phase does not depend
+    on the horizon, a cool-down can branch off a constant-rate run at any step.
+    torch has no class; for the linear shape, decay_steps >= 1 and final_lr <= lr it is
     ``SequentialLR(opt, [LinearLR(opt, eps, 1.0, w), ConstantLR(opt, 1.0), LinearLR(opt, 1.0,
     final_lr / lr, d)], milestones=[w, D])`` with eps -> 0 (torch needs start_factor > 0).
     """
 
-    _args = ("lr", "total_steps", "warmup_steps", "decay_steps", "final_lr")
+    _args = ("lr", "total_steps", "warmup_steps", "decay_steps", "final_lr", "shape")
+    shapes = ("linear", "1-sqrt", "cosine")
 
-    def __init__(self, lr, total_steps, warmup_steps, decay_steps, final_lr=0.0):
+    def __init__(self, lr, total_steps, warmup_steps, decay_steps, final_lr=0.0, shape="linear"):
         self.lr = v.number("lr", lr, 0)
         self.total_steps = v.integer("total_steps", total_steps, 1)
         self.warmup_steps = v.integer("warmup_steps", warmup_steps, 0, self.total_steps)
@@ -743,6 +752,7 @@ class wsd(Schedule):
             raise ValueError(
                 f"warmup_steps + decay_steps must be <= total_steps ({self.total_steps}), "
                 f"got {self.warmup_steps} + {self.decay_steps}")
+        self.shape = v.choice("shape", shape, self.shapes)
 
     def _lr(self, t):
         w, d, lr = self.warmup_steps, self.decay_steps, self.lr
@@ -750,8 +760,14 @@ class wsd(Schedule):
         s = np.where(t < w, lr * t / max(w, 1), lr)
         if d == 0:
             return np.where(t >= decay_start, self.final_lr, s)
-        frac = np.minimum(t - decay_start, d) / d
-        decay = (1 - frac) * lr + frac * self.final_lr
+        u = np.clip((t - decay_start) / d, 0.0, 1.0)
+        if self.shape == "linear":
+            c = 1 - u
+        elif self.shape == "1-sqrt":
+            c = 1 - np.sqrt(u)
+        else:
+            c = (1 + np.cos(np.pi * u)) / 2
+        decay = self.final_lr + (lr - self.final_lr) * c
         return np.where(t >= decay_start, decay, s)
 
 

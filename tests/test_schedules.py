@@ -260,6 +260,17 @@ def test_wsd_closed_form():
     assert no_decay(np.arange(7)).tolist() == [0, 0.5, 1, 1, 1, 0.1, 0.1]
 
 
+def test_wsd_cooldown_shapes_closed_form():
+    t = np.arange(11)
+    u = np.array([0, 0, 0, 0, 0, 0, 0.25, 0.5, 0.75, 1, 1])  # cool-down over steps 5..9 (fraction done)
+    for shape, c in [("linear", 1 - u), ("1-sqrt", 1 - np.sqrt(u)), ("cosine", (1 + np.cos(np.pi * u)) / 2)]:
+        s = S.wsd(lr=2.0, total_steps=9, warmup_steps=0, decay_steps=4, final_lr=0.5, shape=shape)
+        np.testing.assert_allclose(s(t)[1:], (0.5 + 1.5 * c)[1:], rtol=1e-15)
+        assert s(0) == 2.0 and s(9) == 0.5 and "shape=" in repr(s)
+    one_minus_sqrt = S.wsd(1.0, 100, 0, 100, shape="1-sqrt")(np.arange(101))
+    assert one_minus_sqrt[25] == 0.5 and np.all(one_minus_sqrt <= S.wsd(1.0, 100, 0, 100)(np.arange(101)))
+
+
 def test_warmup_from_zero_closed_form():
     s = S.warmup(S.exponential(lr=0.4, gamma=0.5), warmup_steps=4)
     np.testing.assert_allclose(s(np.arange(7)), [0, 0.1, 0.2, 0.3, 0.4, 0.2, 0.1], rtol=1e-15)
@@ -604,6 +615,8 @@ BAD_CALLS = [
      "decay_steps"),
     (S.wsd, dict(lr=0.1, total_steps=100, warmup_steps=10, decay_steps=10, final_lr=-1.0),
      ValueError, "final_lr"),
+    (S.wsd, dict(lr=0.1, total_steps=100, warmup_steps=10, decay_steps=10, shape="sqrt"),
+     ValueError, "shape"),
     (S.constant_lr, dict(lr=0.1, factor=1.5), ValueError, "factor"),
     (S.constant_lr, dict(lr=0.1, factor=-0.1), ValueError, "factor"),
     (S.constant_lr, dict(lr=0.1, total_iters=-1), ValueError, "total_iters"),
