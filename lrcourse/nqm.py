@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _validate as v
 
-__all__ = ["NoisyQuadratic", "expected_loss", "expected_loss_at", "scheduled_loss", "noise_scale", "steps_to_target", "best_steps",
+__all__ = ["NoisyQuadratic", "expected_loss", "expected_loss_at", "scheduled_loss", "averaged_loss", "noise_scale", "steps_to_target", "best_steps",
            "BestSteps"]
 
 _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
@@ -234,6 +234,41 @@ def scheduled_loss(model, lrs, batch_sizes):
             m = (1 - a * model.h) ** 2 * m + a**2 * model.c / b
             out[k] = 0.5 * np.sum(model.h * m)
     return out
+
+
+def averaged_loss(model, lrs, batch_sizes, weights):
+    """The expected loss of plain SGD (``lrs``, ``batch_sizes`` as in :func:`scheduled_loss`) *and*
+    of a running average of its iterates, ``avg_k = (1 - w_k) avg_(k-1) + w_k theta_k`` with
+    ``avg_0 = theta_0`` and ``weights`` w of length T in [0, 1]: w constant is an exponential moving
+    average, ``w_k = 1 / (k - s + 1)`` from step s on (0 before) the uniform average of the last
+    iterates. Per coordinate the second moments m = E theta^2, q = E theta avg, a = E avg^2 follow
+
+        m' = (1 - lr h)^2 m + lr^2 c / B,   p = (1 - lr h) q   (E theta' avg: the new noise is independent)
+        q' = (1 - w) p + w m',              a' = (1 - w)^2 a + 2 w (1 - w) p + w^2 m'.
+
+    Returns two (T + 1,) arrays: the loss of the iterates and of the average."""
+    _check_model(model)
+    lrs = _grid("lrs", lrs, low_open=False)
+    B = _grid("batch_sizes", batch_sizes, low=1, low_open=False)
+    w = _grid("weights", weights, low_open=False)
+    if lrs.ndim != 1 or lrs.shape != B.shape or lrs.shape != w.shape:
+        raise ValueError(f"lrs, batch_sizes and weights must be 1-D of the same length, got shapes "
+                         f"{lrs.shape}, {B.shape} and {w.shape}")
+    if np.any(w > 1):
+        raise ValueError(f"weights must be in [0, 1], got a maximum of {w.max()}")
+    h, c = model.h, model.c
+    m = np.full(h.shape, model.m0)
+    q, a = m.copy(), m.copy()
+    loss, avg = np.empty(lrs.size + 1), np.empty(lrs.size + 1)
+    loss[0] = avg[0] = 0.5 * np.sum(h * m)
+    with np.errstate(**_quiet):
+        for k, (lr, b, wk) in enumerate(zip(lrs, B, w), start=1):
+            p = (1 - lr * h) * q
+            m = (1 - lr * h) ** 2 * m + lr**2 * c / b
+            a = (1 - wk) ** 2 * a + 2 * wk * (1 - wk) * p + wk**2 * m
+            q = (1 - wk) * p + wk * m
+            loss[k], avg[k] = 0.5 * np.sum(h * m), 0.5 * np.sum(h * a)
+    return loss, avg
 
 
 def noise_scale(model, m):

@@ -35,6 +35,31 @@ def test_expected_loss_matches_a_monte_carlo_simulation(momentum, precondition):
     assert np.allclose(sim, exact, rtol=0.02)
 
 
+def test_averaged_loss_matches_a_monte_carlo_simulation():
+    """A schedule, a batch size that changes, an EMA and then a uniform tail average."""
+    rng = np.random.default_rng(1)
+    m = nqm.NoisyQuadratic(h=np.array([1.0, 0.1]), c=np.array([1.0, 0.3]), m0=2.0)
+    T, n = 30, 200_000
+    lrs, B = np.linspace(0.8, 0.2, T), np.where(np.arange(T) < 15, 2.0, 8.0)
+    k = np.arange(1, T + 1)
+    w = np.where(k < 10, 0.3, 1.0 / np.maximum(k - 10 + 1, 1))
+    theta = rng.standard_normal((n, 2)) * np.sqrt(m.m0)
+    avg = theta.copy()
+    sim, sim_avg = [], []
+    for t in range(T):
+        theta = theta - lrs[t] * (m.h * theta + rng.standard_normal((n, 2)) * np.sqrt(m.c / B[t]))
+        avg = (1 - w[t]) * avg + w[t] * theta
+        sim.append(0.5 * np.mean(np.sum(m.h * theta**2, axis=1)))
+        sim_avg.append(0.5 * np.mean(np.sum(m.h * avg**2, axis=1)))
+    loss, averaged = nqm.averaged_loss(m, lrs, B, w)
+    assert np.allclose(loss, nqm.scheduled_loss(m, lrs, B), rtol=1e-14)
+    assert np.allclose(loss[1:], sim, rtol=0.02) and np.allclose(averaged[1:], sim_avg, rtol=0.02)
+    tail = np.where(np.arange(1, 201) > 100, 1.0 / np.maximum(np.arange(1, 201) - 100, 1), 0.0)
+    const, const_avg = nqm.averaged_loss(m, np.full(200, 0.5), np.full(200, 2.0), tail)
+    assert const_avg[-1] < 0.5 * const[-1]  # at a constant rate, the tail average beats the last iterate
+    assert np.allclose(nqm.averaged_loss(m, lrs, B, np.ones(T))[1], loss, rtol=1e-14)  # w = 1: no averaging
+
+
 @pytest.mark.parametrize("momentum, precondition", [(0.0, 0.0), (0.9, 0.0), (0.0, 0.5)])
 def test_steps_to_target_equals_brute_force(momentum, precondition):
     m = nqm.NoisyQuadratic.zhang(20)
@@ -84,6 +109,8 @@ def test_zhang_model_shows_perfect_scaling_then_a_critical_batch_pushed_out_by_m
     (lambda: nqm.steps_to_target(nqm.NoisyQuadratic.zhang(3), 0.0, 0.1, 1), "target"),
     (lambda: nqm.steps_to_target(nqm.NoisyQuadratic.zhang(3), 0.1, -0.1, 1), "lr"),
     (lambda: nqm.best_steps(nqm.NoisyQuadratic.zhang(3), 0.1, [[1, 2]], [0.1]), "batch_sizes"),
+    (lambda: nqm.averaged_loss(nqm.NoisyQuadratic.zhang(3), [0.1, 0.1], [1, 1], [0.5, 1.5]), "weights"),
+    (lambda: nqm.averaged_loss(nqm.NoisyQuadratic.zhang(3), [0.1, 0.1], [1, 1], [0.5]), "weights"),
 ])
 def test_bad_arguments_are_named(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
