@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import lrcourse
+import lrcourse.problems
 from lrcourse import nqm, optimizers, schedules, selftuning
-from lrcourse.widgets.selftuning import CooldownApp, GuessApp, breast_cancer_problem, guess_losses
+from lrcourse.widgets.selftuning import CooldownApp, GuessApp, breast_cancer_problem, guess_losses, trace
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,29 @@ def test_cooldown_app_shows_the_exact_nqm_losses():
 def test_bad_arguments_are_named(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_trace_gives_polyak_its_loss_and_armijo_its_closure():
+    quad = lrcourse.problems.quadratic([1.0, 0.1], seed=0)
+    loss, gamma = trace(quad, selftuning.polyak(), 5, record="step_size")
+    x = quad.x0.copy()
+    for k in range(5):
+        g = quad.grad(x)
+        step = quad.loss(x) / (g @ g)
+        assert gamma[k] == pytest.approx(step, rel=1e-12)
+        x = x - step * g
+        assert loss[k + 1] == pytest.approx(quad.loss(x), rel=1e-12)
+    armijo, evals = trace(quad, selftuning.armijo(n_batches_per_epoch=1), 5, record="n_evals")
+    assert np.all(np.diff(armijo) < 0) and evals[-1] > 5  # it backtracked at least once
+    many = trace(quad, selftuning.polyak(fstar=np.array([0.0, 1e-3])), 5)
+    assert many.shape == (6, 2) and np.allclose(many[:, 0], loss, rtol=1e-12)
+
+
+def test_trace_refuses_a_loss_method_on_mini_batches_and_marks_divergence(problem):
+    with pytest.raises(ValueError, match="opt sps"):
+        trace(breast_cancer_problem(batch_size=8), selftuning.sps(), 3)
+    with pytest.raises(ValueError, match="record"):
+        trace(problem, optimizers.sgd(0.1), 3, record="nothing")
+    quad = lrcourse.problems.quadratic([1.0, 0.1], seed=0)
+    loss = trace(quad, optimizers.sgd(np.array([0.5, 3.0])), 40)
+    assert np.all(np.isfinite(loss[:, 0])) and np.isinf(loss[-1, 1])

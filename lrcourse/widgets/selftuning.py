@@ -23,7 +23,7 @@ from .. import selftuning as ST
 from ..training import run
 from . import BlitManager, SliderApp, grid_slider, log_visible, nearest, new_figure
 
-__all__ = ["GuessApp", "CooldownApp", "GUESS_METHODS", "guess_losses", "breast_cancer_problem"]
+__all__ = ["GuessApp", "CooldownApp", "GUESS_METHODS", "guess_losses", "breast_cancer_problem", "trace"]
 
 #: name -> (what the guess is, the optimizer for a (K,) array of guesses)
 GUESS_METHODS = {
@@ -35,27 +35,58 @@ GUESS_METHODS = {
 }
 
 
-def breast_cancer_problem():
-    """Logistic regression on the standardised breast-cancer data (569 x 30), full batch, from 0."""
+def breast_cancer_problem(batch_size=None):
+    """Logistic regression on the standardised breast-cancer data (569 x 30), from 0; full batch,
+    or mini-batches of ``batch_size`` for the updates (the loss is always the full one)."""
     from .. import data, models
 
     d = data.load_breast_cancer()
     X = (d.X - d.X.mean(axis=0)) / d.X.std(axis=0)
-    return models.LogisticRegression(X, d.y)
+    return models.LogisticRegression(X, d.y, batch_size=batch_size)
 
 
-def _eval_losses(problem, opt, steps):
-    """The loss at the schedule-free *evaluation* point x after each step (lrcourse.run records y)."""
-    x = np.broadcast_to(problem.x0, (opt.n_settings,) + np.shape(problem.x0)).copy()
+def trace(problem, opt, steps, record=None, *, seed=0):
+    """Run ``opt`` (one setting, or K) on ``problem`` for ``steps`` steps, giving the methods that
+    need it the loss (``sps``, ``polyak``) and a closure (``armijo``), and scoring schedule-free
+    methods at their evaluation point x. A problem with ``stochastic_grad`` is trained on its
+    mini-batch gradients (seeded by ``seed``; not for the methods that need the mini-batch loss).
+    Returns the (full) losses at steps 0..steps, shape (steps + 1,) or (steps + 1, K), and, with
+    ``record`` (a key of the state, e.g. ``"step_size"``, ``"eta"``, ``"lr"``, ``"d"``), its value
+    after each step. A diverged run's losses are inf from its divergence on."""
+    steps = v.integer("steps", steps, 1, 100_000)
+    if not (hasattr(opt, "init") and hasattr(opt, "step") and hasattr(opt, "name")):
+        raise TypeError(f"opt must be an lrcourse optimizer, got {type(opt).__name__}")
+    needs_loss = opt.name in ("sps", "polyak", "armijo")
+    stochastic = hasattr(problem, "stochastic_grad")
+    if needs_loss and stochastic:
+        raise ValueError(f"opt {opt.name} needs the mini-batch loss, which problem does not give: "
+                         f"use a deterministic problem")
+    x = np.array(problem.x0, dtype=float)
+    if getattr(opt, "n_settings", None) is not None:
+        x = np.broadcast_to(x, (opt.n_settings,) + x.shape).copy()
     state = opt.init(x)
-    out = [problem.loss(opt.eval_params(x, state))]
+    if record is not None and record not in state:
+        raise ValueError(f"record must be one of the state's keys {sorted(state)}, got {record!r}")
+    rng = np.random.default_rng(v.integer("seed", seed, 0))
+    gradient = (lambda p: problem.stochastic_grad(p, rng)) if stochastic else problem.grad
+    score = opt.eval_params if hasattr(opt, "eval_params") else (lambda p, s: p)
+    losses, values = [problem.loss(x)], []
     with np.errstate(all="ignore"):
         for _ in range(steps):
-            x, state = opt.step(x, problem.grad(x), state)
-            out.append(problem.loss(opt.eval_params(x, state)))
-    out = np.array(out)
-    bad = ~np.isfinite(out) | (out > 1e6 * np.abs(out[0]))
-    return np.where(np.maximum.accumulate(bad, axis=0), np.inf, out)  # diverged: inf from then on
+            g = gradient(x)
+            if opt.name == "armijo":
+                x, state = opt.step(x, g, state, loss=problem.loss(x), closure=problem.loss)
+            elif needs_loss:
+                x, state = opt.step(x, g, state, loss=problem.loss(x))
+            else:
+                x, state = opt.step(x, g, state)
+            losses.append(problem.loss(score(x, state)))
+            if record is not None:
+                values.append(np.copy(state[record]))
+    losses = np.array(losses)
+    bad = np.maximum.accumulate(~np.isfinite(losses) | (losses > 1e6 * np.abs(losses[0])), axis=0)
+    losses = np.where(bad, np.inf, losses)
+    return (losses, np.array(values)) if record is not None else losses
 
 
 def guess_losses(problem, steps, guesses, methods=None):
@@ -67,7 +98,7 @@ def guess_losses(problem, steps, guesses, methods=None):
     for name, (_, make) in methods.items():
         opt = make(guesses)
         if hasattr(opt, "eval_params"):
-            out[name] = _eval_losses(problem, opt, steps)
+            out[name] = trace(problem, opt, steps)
         else:
             out[name] = run(problem, opt, steps, progress=False, keep_params=False).loss
     return out
