@@ -163,6 +163,7 @@ def test_scores_follow_from_the_trials(result):
                 assert np.isnan(result.best_lr[i, j])
             steps, loss = result.curves[m, w]
             assert B.time_to_target(loss, result.targets[j], steps) == result.times[i, j]
+            assert result.final_loss[i, j] == loss[-1] and steps[-1] == budget
     taus = np.array([1.0, 1.5, 2.0, 4.0, 100.0])
     np.testing.assert_array_equal(result.profile(taus), B.performance_profile(result.times, taus))
     np.testing.assert_array_equal(result.profile(taus, charge_search=True),
@@ -255,6 +256,40 @@ def test_sps_gets_the_loss_of_its_own_minibatch():
         if (t + 1) % 5 == 0:
             losses.append(val.loss(x))
     np.testing.assert_allclose(trial.loss[:, 0], losses, rtol=1e-12)
+
+
+def test_winners(result):
+    winners = result.winners()
+    for j, w in enumerate(result.workloads):
+        best = result.times[:, j].min()
+        assert winners[w] == [m for i, m in enumerate(result.methods) if result.times[i, j] == best]
+    times = np.array([[3.0, np.inf], [3.0, np.inf], [4.0, np.inf]])
+    fake = dataclasses.replace(result, methods=["a", "b", "c"], workloads=["u", "v"], times=times,
+                               search_cost=times + 1)
+    assert fake.winners() == {"u": ["a", "b"], "v": []}
+
+
+class _Stochastic:
+    """A problem with a stochastic gradient whose batch loss the benchmark cannot evaluate."""
+
+    x0 = np.ones(3)
+
+    def loss(self, x):
+        return 0.5 * np.sum(x**2, axis=-1)
+
+    def grad(self, x):
+        return np.array(x, dtype=float)
+
+    def stochastic_grad(self, x, rng):
+        return x + 0.01 * rng.standard_normal(np.shape(x))
+
+
+def test_a_problem_without_batch_losses():
+    w = B.Workload("plain", _Stochastic(), 50, 0.1, "a noisy parabola")
+    with pytest.raises(TypeError, match="sps needs the loss of each batch"):
+        B.run_method(w, by_name(B.methods(), "SPS"))
+    trial = B.run_method(w, by_name(B.methods(), "SF-AdamW tuned"))   # needs gradients only
+    assert np.isfinite(trial.times).any()
 
 
 def test_armijo_counts_its_extra_loss_evaluations(result):
