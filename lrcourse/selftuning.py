@@ -26,7 +26,13 @@ here                   paper                                           reference
 =====================  ==============================================  ============================
 
 The last three rows have no package on PyPI; they follow the authors' repositories and are
-tested against their formulas, not run against the originals.
+tested against their formulas, not run against the originals. ``polynomial_decay_averager``
+averages the iterates as ``dog-optimizer``'s ``PolynomialDecayAverager`` (Shamir & Zhang 2013),
+the average Ivgi et al. 2023 report DoG's results for.
+
+Arguments of the references that choose a torch implementation of the same formulas are accepted
+and ignored (schedule-free's ``foreach``, Lion's ``use_triton``); Prodigy's ``fsdp_in_use``, for
+models sharded over several processes, must stay False.
 
 The interface is the one of :mod:`lrcourse.optimizers`::
 
@@ -60,12 +66,12 @@ from __future__ import annotations
 import numpy as np
 
 from lrcourse._validate import choice, flag, hyper, integer
-from lrcourse.optimizers import Optimizer, _column, _describe, _frozen, _leaves, _pow, _rebuild
+from lrcourse.optimizers import Optimizer, _column, _describe, _fmt, _frozen, _leaves, _pow, _rebuild
 
-__all__ = ["lion", "sgd_schedulefree", "adamw_schedulefree", "prodigy", "dog", "ldog",
+__all__ = ["lion", "sgd_schedulefree", "adamw_schedulefree", "prodigy", "dog", "ldog", "polynomial_decay_averager",
            "sps", "polyak", "armijo", "sgd_hd", "adam_hd",
-           "Lion", "SGDScheduleFree", "AdamWScheduleFree", "Prodigy", "DoG", "LDoG", "SPS", "Polyak", "Armijo",
-           "SGDHD", "AdamHD"]
+           "Lion", "SGDScheduleFree", "AdamWScheduleFree", "Prodigy", "DoG", "LDoG", "PolynomialDecayAverager",
+           "SPS", "Polyak", "Armijo", "SGDHD", "AdamHD"]
 
 
 def _betas(betas, high_open=True):
@@ -118,6 +124,9 @@ class Lion(Optimizer):
 
     Its step has the same size lr in every coordinate whatever the gradient's scale, so its
     lr is typically 3-10x smaller than AdamW's (default 1e-4).
+
+    ``use_triton`` is accepted and ignored: in the reference it swaps in a Triton GPU kernel that
+    computes the same update; numpy has one implementation.
     """
 
     name = "lion"
@@ -125,7 +134,8 @@ class Lion(Optimizer):
     _shown_if_set = ("decoupled_weight_decay",)
     decoupled_weight_decay = False
 
-    def __init__(self, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, decoupled_weight_decay=False):
+    def __init__(self, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, use_triton=False, decoupled_weight_decay=False):
+        self.use_triton = flag("use_triton", use_triton)  # an implementation choice of the reference: ignored
         self.betas = _betas(betas, high_open=False)
         self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
         self.decoupled_weight_decay = flag("decoupled_weight_decay", decoupled_weight_decay)
@@ -224,6 +234,10 @@ class SGDScheduleFree(_Whole):
     The evaluation point is x = (y - (1 - beta) z) / beta, i.e. lerp(y, z, 1 - 1/beta)
     (``eval_params``; the reference's ``optimizer.eval()``). The state's ``weight_sum`` is W,
     ``lr_max`` the largest warmed-up rate so far (starts at -1, as in the reference).
+
+    ``foreach`` (True, False or None) is accepted and ignored: in the reference it chooses between
+    torch's multi-tensor kernels and a loop over the arrays, the same formulas either way. Its
+    default there is ``hasattr(torch, "_foreach_mul_")``, True in every recent torch.
     """
 
     name = "sgd_schedulefree"
@@ -232,11 +246,13 @@ class SGDScheduleFree(_Whole):
     scalars = ("weight_sum", "lr_max")
     _beta_name = "momentum"
 
-    def __init__(self, lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0):
+    def __init__(self, lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0,
+                 foreach=True):
         self.momentum = _frozen(hyper("momentum", momentum, 0, 1, low_open=True, high_open=True))
-        self._sf_setup(lr, weight_decay, warmup_steps, r, weight_lr_power, momentum=self.momentum)
+        self._sf_setup(lr, weight_decay, warmup_steps, r, weight_lr_power, foreach, momentum=self.momentum)
 
-    def _sf_setup(self, lr, weight_decay, warmup_steps, r, weight_lr_power, **numeric):
+    def _sf_setup(self, lr, weight_decay, warmup_steps, r, weight_lr_power, foreach, **numeric):
+        self.foreach = None if foreach is None else flag("foreach", foreach)  # the reference's kernels: ignored
         self.weight_decay = _frozen(hyper("weight_decay", weight_decay, 0))
         self.warmup_steps = integer("warmup_steps", warmup_steps, 0)
         self.r = _frozen(hyper("r", r, 0))
@@ -311,6 +327,7 @@ class AdamWScheduleFree(SGDScheduleFree):
         z    <- z - lr_t g
 
     No first moment: the averaging plays its part. ``eval_params`` gives x = lerp(y, z, 1 - 1/beta1).
+    ``foreach`` is accepted and ignored, as for ``SGDScheduleFree``.
     """
 
     name = "adamw_schedulefree"
@@ -318,13 +335,13 @@ class AdamWScheduleFree(SGDScheduleFree):
     _beta_name = "beta1"
 
     def __init__(self, lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0,
-                 weight_lr_power=2.0):
+                 weight_lr_power=2.0, foreach=True):
         self.betas = _betas(betas)
         if np.any(np.asarray(self.betas[0]) == 0):
             raise ValueError("betas[0] must be > 0 (the evaluation point divides by it), got 0")
         self.eps = _frozen(hyper("eps", eps, 0))
-        self._sf_setup(lr, weight_decay, warmup_steps, r, weight_lr_power, beta1=self.betas[0], beta2=self.betas[1],
-                       eps=self.eps)
+        self._sf_setup(lr, weight_decay, warmup_steps, r, weight_lr_power, foreach, beta1=self.betas[0],
+                       beta2=self.betas[1], eps=self.eps)
 
     def _buffer_names(self):
         return ("z", "exp_avg_sq")
@@ -341,14 +358,15 @@ class Prodigy(_Whole):
     (Mishchenko & Defazio 2023, "Prodigy: An Expeditiously Adaptive Parameter-Free Learner",
     Algorithm 3 as implemented in ``prodigyopt.Prodigy``, version 1.1).
 
-    With d the current estimate, t = k + 1, x0 the starting params (buffer ``p0``),
-    bc = sqrt(1 - beta2^t) / (1 - beta1^t) if use_bias_correction else 1, and dlr = d * lr * bc::
+    With d the current estimate, t = k + 1, x0 the starting params, bc = sqrt(1 - beta2^t) /
+    (1 - beta1^t) if use_bias_correction else 1, dlr = d * lr * bc, and a[::n] every n-th entry of
+    the flattened array a (n = slice_p)::
 
         g    <- g + weight_decay * p                     (only if decouple=False)
         m    <- beta1 m + d (1 - beta1) g                (buffer exp_avg)
         v    <- beta2 v + d^2 (1 - beta2) g^2            (buffer exp_avg_sq)
-        s    <- beta3 s + (d / d0) * dlr * g             (safeguard_warmup: (d / d0) * d * g)
-        num  <- beta3 num + (d / d0) * dlr * <g, x0 - p> (the state's d_numerator)
+        s    <- beta3 s + (d / d0) * dlr * g[::n]        (safeguard_warmup: (d / d0) * d * g[::n])
+        num  <- beta3 num + (d / d0) * dlr * <g[::n], x0[::n] - p[::n]>   (the state's d_numerator)
         d_hat = d_coef * num / sum|s|                    (sums over all params)
         d    <- max(d, d_hat)  while d is still d0
         d_max <- max(d_max, d_hat);   d_new = min(d_max, d * growth_rate)
@@ -356,18 +374,33 @@ class Prodigy(_Whole):
         p    <- p - dlr * m / (sqrt(v) + d_new * eps)    (beta1 = 0: p - dlr * d_new * g / (...))
 
     dlr and the moments use the d from before the step, the denominator uses d_new; beta3 =
-    sqrt(beta2) if None; the state keeps d, d_max, d_numerator and k. While sum|s| = 0 (e.g. zero gradients) the reference returns
-    before the update: params, d and its step counter k stay, the buffers move; so here.
+    sqrt(beta2) if None; the state keeps d, d_max, d_numerator and k. While sum|s| = 0 (e.g. zero
+    gradients) the reference returns before the update: params, d and its step counter k stay, the
+    buffers move; so here.
+
+    ``slice_p`` saves memory: the buffers ``s`` and ``p0`` (x0[::n]) hold only every slice_p-th entry
+    of each flattened array, so with slice_p > 1 d is estimated from a subsample of the coordinates
+    (the authors suggest about 11 for large models; 1, the default, is the method of the paper).
+    They are 1-D per array, (K, m) with K settings. ``fsdp_in_use`` must stay False: in the reference
+    it sums these statistics over the processes of a sharded (FSDP) model with torch.distributed;
+    here one process sees every array.
     """
 
     name = "prodigy"
     _signature = ("lr", "betas", "beta3", "eps", "weight_decay", "decouple", "use_bias_correction",
-                  "safeguard_warmup", "d0", "d_coef", "growth_rate")
+                  "safeguard_warmup", "d0", "d_coef", "growth_rate", "slice_p")
     _shown_if_set = ()
     scalars = ("d", "d_max", "d_numerator", "k")
+    _sliced = ("p0", "s")  # buffers holding every slice_p-th entry of the flattened arrays
 
     def __init__(self, lr=1.0, betas=(0.9, 0.999), beta3=None, eps=1e-8, weight_decay=0.0, decouple=True,
-                 use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=float("inf")):
+                 use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=float("inf"),
+                 fsdp_in_use=False, slice_p=1):
+        if flag("fsdp_in_use", fsdp_in_use):
+            raise ValueError("fsdp_in_use must be False: in prodigyopt it sums the d statistics over the processes "
+                             "of a sharded (FSDP) model with torch.distributed; here one process sees every array")
+        self.fsdp_in_use = False
+        self.slice_p = integer("slice_p", slice_p, 1)
         self.betas = _betas(betas)
         self.beta3 = None if beta3 is None else _frozen(hyper("beta3", beta3, 0, 1))
         self.eps = _frozen(hyper("eps", eps, 0, low_open=True))
@@ -391,7 +424,26 @@ class Prodigy(_Whole):
         return ("p0", "s", "exp_avg", "exp_avg_sq")
 
     def _initial_buffer(self, buffer, p):
-        return p.copy() if buffer == "p0" else np.zeros_like(p)
+        if buffer == "p0":
+            return self._slice(p).copy()
+        return np.zeros_like(self._slice(p) if buffer == "s" else p)
+
+    def _slice(self, a):
+        """Every slice_p-th entry of the flattened array (per setting with K settings): the
+        reference's ``p.flatten()[::slice_p]``."""
+        if self.n_settings is None:
+            return a.reshape(-1)[::self.slice_p]
+        return a.reshape(self.n_settings, -1)[:, ::self.slice_p]
+
+    def _read_state(self, state, params):
+        """As for every optimizer, but p0 and s are checked against the sliced params."""
+        if not isinstance(state, dict) or any(b not in state for b in self._sliced):
+            return super()._read_state(state, params)  # not a state of this optimizer: its error
+        # the base class checks the rest (p0 and s stood in for by params), then p0 and s here
+        k, buffers = super()._read_state({**state, **{b: params for b in self._sliced}}, params)
+        sliced = _rebuild(params, [self._slice(p) for p in self._param_leaves(params)])
+        buffers.update({b: _leaves(state[b], f"state[{b!r}]", like=sliced) for b in self._sliced})
+        return k, buffers
 
     def _initial_scalars(self):
         d0 = _plain(self._per_setting(self.d0))
@@ -413,11 +465,12 @@ class Prodigy(_Whole):
             if self._decays and not self.decouple:
                 g = g + hp.weight_decay * p
             G2.append(g)
-            delta_numerator = delta_numerator + (d / h.d0) * dlr * self._sum(g * (buffers["p0"][i] - p))
+            sliced_g, sliced_p = self._slice(g), self._slice(p)
+            delta_numerator = delta_numerator + (d / h.d0) * dlr * self._sum(sliced_g * (buffers["p0"][i] - sliced_p))
             m = buffers["exp_avg"][i] * hp.beta1 + col(d * (1 - h.beta1)) * g
             v = buffers["exp_avg_sq"][i] * hp.beta2 + col(d * d * (1 - h.beta2)) * g * g
             alpha = (d / h.d0) * d if self.safeguard_warmup else (d / h.d0) * dlr
-            s = buffers["s"][i] * hp.beta3 + col(alpha) * g
+            s = buffers["s"][i] * _col(h.beta3, sliced_g.ndim) + _col(alpha, sliced_g.ndim) * sliced_g
             d_denom = d_denom + self._sum(np.abs(s))
             for b, value in (("p0", buffers["p0"][i]), ("s", s), ("exp_avg", m), ("exp_avg_sq", v)):
                 new_b[b].append(value)
@@ -460,9 +513,9 @@ class DoG(_Whole):
         p    <- p - eta * g
 
     ``lr`` is the paper's c (1 recommended). The state keeps ``rbar``, ``G`` and ``eta`` (the step
-    size just used). The authors recommend evaluating an average of the iterates (their
-    ``PolynomialDecayAverager``, not here). If G is 0 (zero gradients, eps=0) the reference stops
-    with an assertion; here eta becomes nan.
+    size just used). The authors evaluate an average of the iterates, not the last one
+    (``polynomial_decay_averager``, their ``PolynomialDecayAverager``). If G is 0 (zero gradients,
+    eps=0) the reference stops with an assertion; here eta becomes nan.
     """
 
     name = "dog"
@@ -556,6 +609,65 @@ class LDoG(DoG):
 
     def _spread(self, eta, n):
         return list(eta)
+
+
+# ----------------------------------------------------------------------------- iterate averaging
+class PolynomialDecayAverager:
+    """Polynomial-decay averaging of the iterates (Shamir & Zhang 2013, "Stochastic Gradient Descent
+    for Non-smooth Optimization"), as ``dog.PolynomialDecayAverager(model, gamma=8.)`` of
+    ``dog-optimizer``. Ivgi et al. 2023 report DoG's and L-DoG's results for this average with
+    gamma = 8: without a decaying step size the last iterate keeps jumping, the average settles.
+
+    Starting from the params given to ``init`` and t = 1, each call of ``step`` after an optimizer
+    step does::
+
+        w    = (gamma + 1) / (gamma + t)        (w = 1 at t = 1: the average restarts at x_1)
+        xbar <- (1 - w) xbar + w x_t
+        t    <- t + 1
+
+    After t steps x_s weighs about (gamma + 1) s^gamma / t^(gamma + 1) in the average: gamma = 0 is
+    the plain mean of x_1..x_t, a larger gamma puts the weight on the late iterates. Use::
+
+        avg = polynomial_decay_averager()
+        avg_state = avg.init(x)
+        for k in range(100):
+            x, state = opt.step(x, grad(x), state)
+            avg_state = avg.step(x, avg_state)      # avg_state["average"]: the averaged params
+
+    ``step`` is pure. A ``(K,)`` gamma averages K runs side by side (params with a leading axis K).
+    """
+
+    name = "polynomial_decay_averager"
+
+    def __init__(self, gamma=8.0):
+        self.gamma = _frozen(hyper("gamma", gamma, 0))
+        self.n_settings = self.gamma.size if isinstance(self.gamma, np.ndarray) else None
+
+    def __repr__(self):
+        return f"{self.name}(gamma={_fmt(self.gamma)})"
+
+    def _params(self, params):
+        leaves = _leaves(params, "params")
+        if self.n_settings is not None and any(p.ndim == 0 or p.shape[0] != self.n_settings for p in leaves):
+            raise ValueError(f"params must carry a leading axis of size K={self.n_settings} (gamma has "
+                             f"{self.n_settings} values), got shapes {[p.shape for p in leaves]}")
+        return leaves
+
+    def init(self, params):
+        """A fresh state: t = 1 and the average at ``params`` (a copy)."""
+        return {"averager": self.name, "t": 1, "average": _rebuild(params, [p.copy() for p in self._params(params)])}
+
+    def step(self, params, state):
+        """The state after averaging in ``params`` (the iterate after the optimizer's step)."""
+        leaves = self._params(params)
+        if not isinstance(state, dict) or state.get("averager") != self.name or "average" not in state:
+            raise ValueError(f"state must come from this averager's init(params), got {_describe(state)}")
+        t = integer("state['t']", state.get("t"), 1)
+        average = _leaves(state["average"], "state['average']", like=params)
+        w = (self.gamma + 1) / (self.gamma + t)
+        with np.errstate(all="ignore"):
+            new = [a * _col(1 - w, a.ndim) + _col(w, a.ndim) * p for a, p in zip(average, leaves)]
+        return {"averager": self.name, "t": t + 1, "average": _rebuild(params, new)}
 
 
 # ----------------------------------------------------------------------------- Polyak / SPS
@@ -867,6 +979,7 @@ adamw_schedulefree = AdamWScheduleFree
 prodigy = Prodigy
 dog = DoG
 ldog = LDoG
+polynomial_decay_averager = PolynomialDecayAverager
 sps = SPS
 polyak = Polyak
 armijo = Armijo

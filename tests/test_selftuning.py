@@ -1,9 +1,17 @@
 """lrcourse.selftuning against the authors' reference implementations (golden values, and live when
-lion-pytorch, schedulefree, prodigyopt and dog-optimizer are importable), K settings, purity, checks."""
+lion-pytorch, schedulefree, prodigyopt and dog-optimizer are importable), K settings, purity, checks.
+
+The live tests need torch and the four packages; the oracle venv has them but no pytest, so run
+them with this venv's pytest and the oracle's packages appended to the path (after this venv's)::
+
+    .venv/bin/python -c "import sys, pytest; sys.path.append('/work/oracle/lib/python3.11/site-packages'); \
+sys.exit(pytest.main(['-q', 'tests/test_selftuning.py']))"
+"""
 from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import json
 import warnings
 from pathlib import Path
@@ -22,6 +30,7 @@ GOLDEN = np.load(gold.GOLDEN)
 META = json.loads(str(GOLDEN["meta"]))
 CONFIGS = META["configs"]
 SWEEPS = META["sweeps"]
+AVERAGES = META["averages"]
 PROBLEMS = gold.problems()
 assert META["problems"] == list(PROBLEMS), "regenerate tests/golden/selftuning.npz"
 FACTORY = {"lion": S.lion, "sgd_schedulefree": S.sgd_schedulefree, "adamw_schedulefree": S.adamw_schedulefree,
@@ -44,9 +53,11 @@ def gold_map(fn, *trees):
     return fn(*trees)
 
 
-def our_trajectory(name, problem, config, steps, K=None):
-    """(y, x) like gold.reference_trajectory: (steps + 1, n) each, or (K, steps + 1, n) with K settings."""
+def our_trajectory(name, problem, config, steps, K=None, average=None):
+    """(y, x, averaged) like gold's reference runs: (steps + 1, n) each, or (K, steps + 1, n) with K
+    settings; averaged by polynomial_decay_averager(**average) (NaN if average is None)."""
     opt = FACTORY[config["opt"]](**_array_kwargs(gold.scaled_kwargs(config, problem)))
+    averager = None if average is None else S.polynomial_decay_averager(**_array_kwargs(average))
     x = gold.x0(name, problem)
     if K is not None:  # every array gets a leading axis of K copies
         x = gold_map(lambda v: np.broadcast_to(v, (K,) + v.shape).copy(), x)
@@ -61,7 +72,11 @@ def our_trajectory(name, problem, config, steps, K=None):
     def evaluation(x, state):
         return flat(opt.eval_params(x, state)) if free else np.full(flat(x).shape, np.nan)
 
-    ys, xs = [flat(x)], [evaluation(x, state)]
+    def averaged(x, avg_state):
+        return np.full(flat(x).shape, np.nan) if averager is None else flat(avg_state["average"])
+
+    avg_state = None if averager is None else averager.init(x)
+    ys, xs, avs = [flat(x)], [evaluation(x, state)], [averaged(x, avg_state)]
     for k in range(steps):
         if K is None:
             g = gold.grad(name, problem, x, k)
@@ -69,11 +84,14 @@ def our_trajectory(name, problem, config, steps, K=None):
             per = [gold.grad(name, problem, gold_map(lambda v: v[i], x), k) for i in range(K)]
             g = gold_map(lambda *vs: np.stack(vs), *per)
         x, state = opt.step(x, g, state)
+        if averager is not None:
+            avg_state = averager.step(x, avg_state)
         ys.append(flat(x))
         xs.append(evaluation(x, state))
+        avs.append(averaged(x, avg_state))
     assert state["step"] == steps
-    ys, xs = np.array(ys), np.array(xs)
-    return (ys, xs) if K is None else (ys.transpose(1, 0, 2), xs.transpose(1, 0, 2))
+    out = np.array(ys), np.array(xs), np.array(avs)
+    return out if K is None else tuple(a.transpose(1, 0, 2) for a in out)
 
 
 def assert_same(ours, theirs, what):
@@ -89,7 +107,7 @@ def assert_same(ours, theirs, what):
 @pytest.mark.parametrize("index", range(len(CONFIGS)), ids=lambda i: f"{i}-{CONFIGS[i]['opt']}")
 def test_matches_reference_golden(index, name):
     config = CONFIGS[index]
-    ys, xs = our_trajectory(name, PROBLEMS[name], config, META["steps"])
+    ys, xs, _ = our_trajectory(name, PROBLEMS[name], config, META["steps"])
     assert_same(ys, GOLDEN[name][index], f"{config} on {name}")
     assert_same(xs, GOLDEN[f"{name}/x"][index], f"{config} on {name}, evaluation point x")
 
@@ -99,17 +117,61 @@ def test_matches_reference_golden(index, name):
 def test_k_settings_match_reference_golden(j, name):
     sweep = SWEEPS[j]
     K = len(gold.settings(sweep))
-    ys, xs = our_trajectory(name, PROBLEMS[name], sweep, META["steps"], K=K)
+    ys, xs, _ = our_trajectory(name, PROBLEMS[name], sweep, META["steps"], K=K)
     assert_same(ys, GOLDEN[f"sweep{j}/{name}"], f"{sweep} on {name}")
     assert_same(xs, GOLDEN[f"sweep{j}/{name}/x"], f"{sweep} on {name}, evaluation point x")
 
 
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("index", range(len(CONFIGS)), ids=lambda i: f"{i}-{CONFIGS[i]['opt']}")
+def test_one_setting_as_k_equals_1_matches_reference_golden(index, name):
+    """Each config with lr given as a (1,) array: params carry a leading axis of size 1."""
+    config = copy.deepcopy(CONFIGS[index])
+    default_lr = inspect.signature(FACTORY[config["opt"]]).parameters["lr"].default
+    config["kwargs"]["lr"] = [config["kwargs"].get("lr", default_lr)]
+    ys, xs, _ = our_trajectory(name, PROBLEMS[name], config, META["steps"], K=1)
+    assert_same(ys[0], GOLDEN[name][index], f"{config} on {name}")
+    assert_same(xs[0], GOLDEN[f"{name}/x"][index], f"{config} on {name}, evaluation point x")
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("index", range(len(AVERAGES)), ids=lambda i: f"{i}-{AVERAGES[i]['run']['opt']}")
+def test_average_matches_reference_golden(index, name):
+    average = AVERAGES[index]
+    _, _, avs = our_trajectory(name, PROBLEMS[name], average["run"], META["steps"], average=average["kwargs"])
+    assert_same(avs, GOLDEN[f"{name}/average"][index], f"{average} on {name}")
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_average_k_settings_match_reference_golden(name):
+    average = META["average_sweep"]
+    K = len(average["kwargs"]["gamma"])
+    _, _, avs = our_trajectory(name, PROBLEMS[name], average["run"], META["steps"], K=K, average=average["kwargs"])
+    assert_same(avs, GOLDEN[f"avsweep/{name}"], f"{average} on {name}")
+
+
+def _our_signature(make):
+    return [[p.name, p.default] for p in inspect.signature(make).parameters.values()]
+
+
+@pytest.mark.parametrize("opt", list(META["signatures"]))
+def test_same_arguments_and_defaults_as_the_reference(opt):
+    """Names, order and defaults of the reference constructor (recorded by the golden script)."""
+    make = {**FACTORY, "polynomial_decay_averager": S.polynomial_decay_averager}[opt]
+    ours = json.loads(json.dumps(_our_signature(make)))  # tuples as lists, as in the recorded ones
+    assert ours == META["signatures"][opt]
+
+
 def test_golden_covers_every_argument():
     used = {(c["opt"], key) for c in CONFIGS for key in c["kwargs"]}
-    for opt, make in FACTORY.items():
-        assert {(opt, key) for key in make._signature if key != "init_eta" or opt in ("dog", "ldog")} <= used, opt
+    for opt in FACTORY:
+        assert {(opt, key) for key, _ in META["signatures"][opt]} <= used, opt
         assert {s["opt"] for s in SWEEPS} >= {opt}
     assert ("lion", "decoupled_weight_decay") in used
+    assert {c["kwargs"]["slice_p"] for c in CONFIGS if "slice_p" in c["kwargs"]} >= {1, 2, 3, 7}
+    assert any("slice_p" in s["kwargs"] for s in SWEEPS)
+    gammas = [a["kwargs"].get("gamma", "default") for a in AVERAGES]
+    assert {0.0, 2.5, 8.0, "default"} <= set(gammas)
 
 
 def _live_available():
@@ -124,26 +186,39 @@ def test_matches_reference_live(seed):
     """Random configurations, run by the reference right now."""
     rng = np.random.default_rng(seed)
     u = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
+    foreach = [True, False, None][int(rng.integers(0, 3))]
     configs = [
-        gold.C("lion", lr=u(1e-3, 0.03), betas=[u(0, 1), u(0.5, 1)], weight_decay=u(0, 0.3)),
+        gold.C("lion", lr=u(1e-3, 0.03), betas=[u(0, 1), u(0.5, 1)], weight_decay=u(0, 0.3), use_triton=False),
         gold.C("sgd_schedulefree", lr=u(0.02, 0.2), momentum=u(0.1, 0.95), weight_decay=u(0, 0.2),
-               warmup_steps=int(rng.integers(0, 10)), r=u(0, 2), weight_lr_power=u(0, 2)),
+               warmup_steps=int(rng.integers(0, 10)), r=u(0, 2), weight_lr_power=u(0, 2), foreach=foreach),
         gold.C("adamw_schedulefree", lr=u(0.001, 0.05), betas=[u(0.1, 0.95), u(0.5, 0.999)], eps=10 ** u(-8, -3),
-               weight_decay=u(0, 0.2), warmup_steps=int(rng.integers(0, 10)), r=u(0, 2), weight_lr_power=u(0, 2)),
+               weight_decay=u(0, 0.2), warmup_steps=int(rng.integers(0, 10)), r=u(0, 2), weight_lr_power=u(0, 2),
+               foreach=foreach),
         gold.C("prodigy", lr=u(0.2, 1), betas=[u(0, 0.95), u(0.5, 0.999)], d0=10 ** u(-6, -2), d_coef=u(0.3, 1),
                weight_decay=u(0, 0.2), decouple=bool(rng.random() < 0.5),
-               use_bias_correction=bool(rng.random() < 0.5), safeguard_warmup=bool(rng.random() < 0.5)),
+               use_bias_correction=bool(rng.random() < 0.5), safeguard_warmup=bool(rng.random() < 0.5),
+               slice_p=int(rng.integers(1, 6))),
         gold.C("dog", reps_rel=10 ** u(-6, -2), lr=u(0.5, 1), weight_decay=u(0, 0.2), eps=10 ** u(-8, -4)),
         gold.C("ldog", reps_rel=10 ** u(-6, -2), weight_decay=u(0, 0.2)),
     ]
+    averages = [gold.A(configs[4], gamma=u(0, 20)), gold.A(configs[5], gamma=u(0, 20))]
     import logging
     logging.getLogger("dog").setLevel(logging.ERROR)
-    for config in configs:
-        for name, problem in PROBLEMS.items():
+    for name, problem in PROBLEMS.items():
+        for config in configs:
             theirs = gold.reference_trajectory(name, problem, config, steps=15)
             ours = our_trajectory(name, problem, config, 15)
             assert_same(ours[0], theirs[0], f"{config} on {name}")
             assert_same(ours[1], theirs[1], f"{config} on {name}, x")
+        for average in averages:
+            theirs = gold.reference_average(name, problem, average, steps=15)
+            ours = our_trajectory(name, problem, average["run"], 15, average=average["kwargs"])[2]
+            assert_same(ours, theirs, f"{average} on {name}")
+
+
+@pytest.mark.skipif(not _live_available(), reason="the reference packages are not importable")
+def test_signatures_recorded_in_the_golden_file_are_current():
+    assert json.loads(json.dumps(gold.reference_signatures())) == META["signatures"]
 
 
 # ----------------------------------------------------------------------------- behaviour
@@ -260,10 +335,115 @@ def test_divergence_gives_nan_not_warnings(make):
     (lambda: S.dog(reps_rel=0.0), ValueError),
     (lambda: S.dog(init_eta=-1.0), ValueError),
     (lambda: S.prodigy(lr=[1.0, 0.5], d0=[1e-6, 1e-3, 1e-4]), ValueError),
+    (lambda: S.prodigy(slice_p=0), ValueError),
+    (lambda: S.prodigy(slice_p=2.0), TypeError),
+    (lambda: S.prodigy(slice_p=[1, 2]), TypeError),
+    (lambda: S.prodigy(fsdp_in_use=True), ValueError),
+    (lambda: S.prodigy(fsdp_in_use="no"), TypeError),
+    (lambda: S.lion(use_triton=1), TypeError),
+    (lambda: S.sgd_schedulefree(foreach="yes"), TypeError),
+    (lambda: S.adamw_schedulefree(foreach=0), TypeError),
+    (lambda: S.polynomial_decay_averager(gamma=-1.0), ValueError),
+    (lambda: S.polynomial_decay_averager(gamma=np.inf), ValueError),
+    (lambda: S.polynomial_decay_averager(gamma="8"), TypeError),
 ])
 def test_bad_arguments(bad, error):
     with pytest.raises(error):
         bad()
+
+
+def test_bad_arguments_are_named():
+    for bad, name in ((lambda: S.prodigy(slice_p=0), "slice_p"),
+                      (lambda: S.prodigy(fsdp_in_use=True), "fsdp_in_use"),
+                      (lambda: S.lion(use_triton=1), "use_triton"),
+                      (lambda: S.sgd_schedulefree(foreach="x"), "foreach"),
+                      (lambda: S.polynomial_decay_averager(gamma=-1.0), "gamma")):
+        with pytest.raises((TypeError, ValueError), match=name):
+            bad()
+
+
+def test_implementation_flags_change_nothing():
+    """foreach and use_triton choose the reference's torch kernels: here the same run either way."""
+    x, g = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.1, -1.0])
+    for make, flags in ((S.sgd_schedulefree, dict(foreach=False)), (S.adamw_schedulefree, dict(foreach=None)),
+                        (S.lion, dict(use_triton=True))):
+        plain, flagged = make(), make(**flags)
+        a = plain.step(x, g, plain.init(x))
+        b = flagged.step(x, g, flagged.init(x))
+        np.testing.assert_equal(a, b)
+
+
+def test_prodigy_slice_p_keeps_every_slice_p_th_entry():
+    x = {"w": np.arange(1.0, 8.0).reshape(7, 1), "b": np.array(2.0)}
+    g = {"w": np.linspace(-1.0, 1.0, 7).reshape(7, 1), "b": np.array(0.5)}
+    opt = S.prodigy(slice_p=3)
+    state = opt.init(x)
+    np.testing.assert_equal(state["p0"], {"w": np.array([1.0, 4.0, 7.0]), "b": np.array([2.0])})
+    _, state = opt.step(x, g, state)
+    # s = (d / d0) * dlr * g[::3] = 1e-6 * g[::3] on the first step (d = d0, lr = 1)
+    np.testing.assert_allclose(state["s"]["w"], 1e-6 * np.array([-1.0, 0.0, 1.0]), rtol=1e-15, atol=1e-30)
+    assert state["exp_avg"]["w"].shape == (7, 1)
+    with pytest.raises(ValueError, match="state\\['p0'\\]"):  # a state of another slice_p
+        opt.step(x, g, S.prodigy(slice_p=2).init(x))
+    K = S.prodigy(lr=np.array([1.0, 0.5]), slice_p=2)
+    assert K.init(np.ones((2, 5)))["p0"].shape == (2, 3)
+
+
+def test_prodigy_slice_p_ignores_the_other_coordinates():
+    """d is estimated from the sliced coordinates only: gradients elsewhere do not move it."""
+    target = np.array([1.0, 5.0, 2.0, -3.0])
+    opt = S.prodigy(slice_p=2)
+    xa, xb = np.zeros(4), np.zeros(4)
+    a, b = opt.init(xa), opt.init(xb)
+    for _ in range(20):  # f = |x - target|^2 / 2, and for b 7 times steeper in the unsliced coordinates
+        xa, a = opt.step(xa, xa - target, a)
+        xb, b = opt.step(xb, (xb - target) * np.array([1.0, 7.0, 1.0, 7.0]), b)
+        assert a["d"] == b["d"] and a["d_numerator"] == b["d_numerator"]
+        np.testing.assert_equal(xa[::2], xb[::2])
+    assert a["d"] > 1e-3 and not np.array_equal(xa, xb)
+
+
+def test_averager_with_gamma_0_is_the_plain_mean_and_forgets_with_gamma():
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((12, 4))
+    flat = S.polynomial_decay_averager(gamma=0.0)
+    state = flat.init(np.zeros(4))
+    for t, x in enumerate(xs, start=1):
+        state = flat.step(x, state)
+        np.testing.assert_allclose(state["average"], xs[:t].mean(axis=0), rtol=1e-13, atol=1e-15)
+        assert state["t"] == t + 1
+    # gamma = 8: the weight of x_s in the average after T steps is w_s prod_{r > s} (1 - w_r)
+    avg = S.polynomial_decay_averager()
+    state = avg.init(np.zeros(4))
+    for x in xs:
+        state = avg.step(x, state)
+    w = np.array([9.0 / (8 + s) for s in range(1, 13)])
+    weights = np.array([w[s] * np.prod(1 - w[s + 1:]) for s in range(12)])
+    assert weights.sum() == pytest.approx(1.0, rel=1e-14) and weights[-1] > 20 * weights[0]
+    np.testing.assert_allclose(state["average"], weights @ xs, rtol=1e-12)
+
+
+def test_averager_pure_structured_k_settings_and_checked():
+    avg = S.polynomial_decay_averager(gamma=np.array([0.0, 8.0]))
+    x = {"w": np.ones((2, 3)), "b": [np.zeros(2)]}
+    state = avg.init(x)
+    before = copy.deepcopy((x, state))
+    new = avg.step({"w": np.full((2, 3), 3.0), "b": [np.ones(2)]}, state)
+    new = avg.step({"w": np.full((2, 3), 5.0), "b": [np.ones(2)]}, new)
+    np.testing.assert_equal((x, state), before)
+    np.testing.assert_allclose(new["average"]["w"][:, 0], [4.0, (1 - 9 / 10) * 3.0 + 9 / 10 * 5.0], rtol=1e-15)
+    assert repr(avg) == "polynomial_decay_averager(gamma=[0, 8] (K=2))"
+    with pytest.raises(ValueError, match="leading axis"):
+        avg.init(np.ones(3))
+    with pytest.raises(ValueError, match="state"):
+        avg.step(x, S.dog().init(x))
+    with pytest.raises(ValueError, match="state\\['average'\\]"):
+        avg.step(x, avg.init({"w": np.ones((2, 2)), "b": [np.zeros(2)]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = S.polynomial_decay_averager()
+        diverged = one.step(np.array([np.inf, 1e308]), one.step(np.array([1.0, 1e308]), one.init(np.zeros(2))))
+    assert not np.isfinite(diverged["average"]).all()
 
 
 def test_bad_state_and_grads():
