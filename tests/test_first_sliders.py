@@ -90,6 +90,11 @@ def _lesson_11():
     return CriticalBatchApp(model=nqm.NoisyQuadratic.zhang(30), lrs=np.geomspace(1e-2, 3, 20), batch_size=16)
 
 
+def _lesson_12():
+    from lrcourse.widgets.selftuning import GuessApp, breast_cancer_problem
+    return GuessApp(breast_cancer_problem(), steps=60, guess=1e-3)
+
+
 # the same choice of "first slider" as the in-kernel benchmark (an app's first ...Slider control)
 _spec = importlib.util.spec_from_file_location(
     "slider_latency", Path(__file__).resolve().parents[1] / "benchmarks" / "slider_latency.py")
@@ -98,7 +103,7 @@ _spec.loader.exec_module(slider_latency)
 
 LESSONS = {f"{n:02d}": f for n, f in enumerate(
     [_lesson_01, _lesson_02, _lesson_03, _lesson_04, _lesson_05, _lesson_06, _lesson_07, _lesson_08, _lesson_09,
-     _lesson_10, _lesson_11], 1)}
+     _lesson_10, _lesson_11, _lesson_12], 1)}
 
 
 def _positions(control):

@@ -34,6 +34,7 @@ LESSONS = [
     "09_beyond_deep_learning.ipynb",
     "10_the_curvature_that_moves.ipynb",
     "11_batch_size_noise_and_width.ipynb",
+    "12_learning_rates_without_tuning.ipynb",
 ]
 
 MAX_LINES = 15          # non-blank lines of a cell the learner sees (longer code belongs in the library)
