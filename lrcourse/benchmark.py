@@ -92,8 +92,8 @@ class DriftingRegression:
         self.steps = v.integer("steps", steps, 1)
         self.dim = v.integer("dim", dim, 1)
         self.drift = v.number("drift", drift, 0)
-        self.noise = v.number("noise", noise, 0)
-        self.w0 = v.number("w0", w0)
+        self.noise = v.number("noise", noise, 0, 1e100)       # the bounds of online.drifting_stream
+        self.w0 = v.number("w0", w0, -1e100, 1e100)
         self.seed = v.integer("seed", seed, 0)
         theta, _ = online.drifting_stream(self.steps + 1, drift=self.drift, noise=0.0, runs=self.dim,
                                           theta0=self.w0, seed=self.seed)
@@ -651,6 +651,6 @@ def calibrate_target(workload, fraction=TARGET_FRACTION, n_rates=9, seed=0):
         row = np.flatnonzero(trial.loss_steps <= fraction * workload.steps)[-1]
         best = min(best, float(np.min(trial.loss[row])))        # inf (diverged) never wins
     if not np.isfinite(best) or best <= 0:
-        raise ValueError(f"no finite positive loss to calibrate {workload.name!r} on, got {best!r}")
+        raise ValueError(f"workload {workload.name!r} has no finite positive loss to calibrate on, got {best!r}")
     scale = 10.0 ** (math.floor(math.log10(best)) - 1)
     return math.ceil(best / scale - 1e-9) * scale

@@ -870,6 +870,97 @@ if selftuning is not None:
         for name in _ST.__all__:
             assert getattr(_ST, name) in covered, f"lrcourse.selftuning.{name} has no fuzz spec"
 
+# ---------------------------------------------------------------- lesson 12: benchmark and its apps
+from lrcourse import benchmark as B  # noqa: E402
+from lrcourse import nqm as _NQM, selftuning as _STM  # noqa: E402
+from lrcourse.widgets import selftuning as WST  # noqa: E402
+
+
+def _tiny_workload():
+    """A 10-step workload (the defaults take seconds): a quadratic no rate of the grid solves exactly."""
+    return B.Workload("tiny", problems.quadratic([1.0, 0.1]), 10, 0.05, "a 2-D quadratic")
+
+
+def _tiny_method():
+    return B.Method("SGD", True, lambda lr, w: O.sgd(lr), "plain SGD")
+
+
+_RESULT = []
+
+
+def _tiny_result():
+    """One BenchmarkResult of the tiny workload (made once)."""
+    if not _RESULT:
+        _RESULT.append(B.run_benchmark([_tiny_workload()], [_tiny_method(), B.methods()[5]], n_rates=3))
+    return _RESULT[0]
+
+
+_GUESS = {"SGD": ("lr", lambda g: O.sgd(g)), "DoG": ("reps_rel", lambda g: _STM.dog(reps_rel=g))}
+
+SPECS += [
+    Spec("benchmark.Workload", B.Workload,
+         lambda: dict(name="tiny", problem=problems.parabola(), steps=10, target=0.1, description="a parabola",
+                      window=2, loss_every=2, batches_per_epoch=1),
+         dict(name="text", problem="reject", steps="count", target="real", description="text", window="count",
+              loss_every="count", batches_per_epoch="count")),
+    Spec("benchmark.Method", B.Method,
+         lambda: dict(name="SGD", tuned=True, build=lambda lr, w: O.sgd(lr), description="plain SGD"),
+         dict(name="text", tuned="flag", build="callable", description="text")),
+    Spec("benchmark.DriftingRegression", B.DriftingRegression,
+         lambda: dict(steps=20, dim=3, drift=0.02, noise=0.5, w0=1.0, seed=0),
+         dict(steps="count", dim="count", drift="nonneg", noise="nonneg", w0="real", seed="nat")),
+    Spec("benchmark.DriftingRegression().loss", lambda: B.DriftingRegression(20, dim=2).loss,
+         lambda: dict(x=np.ones(2)), dict(x="array_any"), make=True),
+    Spec("benchmark.DriftingRegression().stochastic_grad", lambda: B.DriftingRegression(20, dim=2).stochastic_grad,
+         lambda: dict(x=np.ones(2), rng=None), dict(x="array_any", rng="any?"), make=True),  # rng: not used
+    Spec("benchmark.workloads", B.workloads, lambda: {}, {}),
+    Spec("benchmark.methods", B.methods, lambda: {}, {}),
+    Spec("benchmark.rate_grid", B.rate_grid, lambda: dict(n_rates=5, lr_range=(1e-3, 1.0)),
+         dict(n_rates="count", lr_range="reject")),
+    Spec("benchmark.time_to_target", B.time_to_target,
+         lambda: dict(loss=np.array([[1.0, 2.0], [0.5, nan]]), target=0.6, loss_steps=[0, 5]),  # 2 rows, as array[nan]
+         dict(loss="array_any", target="real", loss_steps="array?")),
+    Spec("benchmark.performance_profile", B.performance_profile,
+         lambda: dict(times=np.array([[10.0, inf], [20.0, 30.0]]), taus=[1.0, 2.0, 4.0]),
+         dict(times="array_any", taus="array")),
+    Spec("benchmark.run_method", B.run_method,
+         lambda: dict(workload=_tiny_workload(), method=_tiny_method(), rates=[0.1, 1.0], seed=0),
+         dict(workload="reject", method="reject", rates="posK?", seed="nat")),
+    Spec("benchmark.run_method(self-tuning)", B.run_method,
+         lambda: dict(workload=_tiny_workload(), method=B.methods()[5], rates=None, seed=0),
+         dict(workload="reject", method="reject", rates="reject?", seed="nat")),  # DoG: rates must be None
+    Spec("benchmark.run_benchmark", B.run_benchmark,
+         lambda: dict(workloads=[_tiny_workload()], methods=[_tiny_method()], n_rates=2, seed=0),
+         dict(workloads="reject?", methods="reject?", n_rates="count", seed="nat")),
+    Spec("benchmark.calibrate_target", B.calibrate_target,
+         lambda: dict(workload=_tiny_workload(), fraction=0.5, n_rates=2, seed=0),
+         dict(workload="reject", fraction="frac", n_rates="count", seed="nat")),
+    Spec("benchmark.BenchmarkResult().profile", lambda: _tiny_result().profile,
+         lambda: dict(taus=[1.0, 2.0], charge_search=True), dict(taus="array", charge_search="flag"), make=True),
+    Spec("benchmark.BenchmarkResult().winners", lambda: _tiny_result().winners, lambda: dict(charge_search=False),
+         dict(charge_search="flag"), make=True),
+    Spec("benchmark.BenchmarkResult().table", lambda: _tiny_result().table, lambda: dict(charge_search=False),
+         dict(charge_search="flag"), make=True),
+    # ---------------------------------------------------------------- widgets.selftuning (small grids, few steps)
+    Spec("widgets.selftuning.trace", WST.trace,
+         lambda: dict(problem=problems.parabola(), opt=_STM.polyak(), steps=5, record="step_size", seed=0),
+         dict(problem="reject", opt="reject", steps="count", record="text?", seed="nat")),
+    Spec("widgets.selftuning.guess_losses", WST.guess_losses,
+         lambda: dict(problem=problems.parabola(), steps=3, guesses=[0.1, 1.0], methods=_GUESS),
+         dict(problem="reject", steps="count", guesses="array", methods="reject?")),
+    Spec("widgets.selftuning.breast_cancer_problem", WST.breast_cancer_problem, lambda: dict(batch_size=32),
+         dict(batch_size="count?")),
+    Spec("widgets.selftuning.GuessApp", WST.GuessApp,
+         lambda: dict(problem=problems.parabola(), steps=3, guesses=np.geomspace(1e-2, 1.0, 3), guess=0.1,
+                      methods=_GUESS),
+         dict(problem="reject?", steps="count", guesses="array?", guess="pos", methods="reject?")),
+    Spec("widgets.selftuning.CooldownApp", WST.CooldownApp,
+         lambda: dict(model=_NQM.NoisyQuadratic.zhang(5), batch_size=4, lr=0.4, ends=[20, 40], lrs=[0.1, 0.5],
+                      end=None, fraction=0.2, shape="1-sqrt"),
+         dict(model="reject?", batch_size="ge1", lr="pos", ends="array?", lrs="array?", end="pos?", fraction="unit",
+              shape="reject")),
+]
+
 ANSWER_BAD = {  # what a learner may hand in, beyond the general catalogue
     "stub": lambda: stub,
     "fn->None": lambda: (lambda *a, **k: None),
@@ -999,10 +1090,13 @@ def test_the_fuzz_is_large_and_covers_the_public_api():
                          "LMSResult", "TDResult", "Solution", "SubmissionResult", "GradeRun",
                          "SharpnessRun", "Catapult", "WarmupSweep", "BestSteps", "WidthSweep"],
                         "a record returned by a function of search, online or grading"),
+        "Trial": "a record returned by benchmark.run_method",
+        "BenchmarkResult": "a record returned by benchmark.run_benchmark (its methods are fuzzed)",
     }
     others = [m for m in (search, online, grading if SOLUTION.is_dir() else None) if m is not None]
     others += [m for m in (curvature, stability, nqm, noisescale, width) if m is not None]
-    for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, *others):
+    for module in (O, S, problems, training, theory, data, models, plots, workspace, checks, W, stepsize, B, WST,
+                   *others):
         for name in module.__all__:
             obj = getattr(module, name)
             if callable(obj) and name not in not_fuzzed:

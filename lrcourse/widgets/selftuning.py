@@ -54,6 +54,10 @@ def trace(problem, opt, steps, record=None, *, seed=0):
     ``record`` (a key of the state, e.g. ``"step_size"``, ``"eta"``, ``"lr"``, ``"d"``), its value
     after each step. A diverged run's losses are inf from its divergence on."""
     steps = v.integer("steps", steps, 1, 100_000)
+    if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))
+            and hasattr(problem, "x0")):
+        raise TypeError(f"problem must have loss(x), grad(x) and x0 (e.g. lrcourse.problems.parabola()), "
+                        f"got {type(problem).__name__}")
     if not (hasattr(opt, "init") and hasattr(opt, "step") and hasattr(opt, "name")):
         raise TypeError(f"opt must be an lrcourse optimizer, got {type(opt).__name__}")
     needs_loss = opt.name in ("sps", "polyak", "armijo")
@@ -65,7 +69,7 @@ def trace(problem, opt, steps, record=None, *, seed=0):
     if getattr(opt, "n_settings", None) is not None:
         x = np.broadcast_to(x, (opt.n_settings,) + x.shape).copy()
     state = opt.init(x)
-    if record is not None and record not in state:
+    if record is not None and (not isinstance(record, str) or record not in state):
         raise ValueError(f"record must be one of the state's keys {sorted(state)}, got {record!r}")
     rng = np.random.default_rng(v.integer("seed", seed, 0))
     gradient = (lambda p: problem.stochastic_grad(p, rng)) if stochastic else problem.grad
@@ -93,7 +97,7 @@ def guess_losses(problem, steps, guesses, methods=None):
     """name -> (steps + 1, K) losses of each method for each of the K ``guesses`` (inf once diverged)."""
     steps = v.integer("steps", steps, 1, 100_000)
     guesses = v.array("guesses", guesses, ndim=1, nonempty=True, low=0, low_open=True)
-    methods = GUESS_METHODS if methods is None else methods
+    methods = _methods(methods)
     out = {}
     for name, (_, make) in methods.items():
         opt = make(guesses)
@@ -102,6 +106,26 @@ def guess_losses(problem, steps, guesses, methods=None):
         else:
             out[name] = run(problem, opt, steps, progress=False, keep_params=False).loss
     return out
+
+
+def _methods(methods):
+    """``methods`` checked: None (all of GUESS_METHODS) or a non-empty dict like it."""
+    if methods is None:
+        return dict(GUESS_METHODS)
+    if not isinstance(methods, dict):
+        raise TypeError(f"methods must be a dict name -> (what, make) like GUESS_METHODS, got {type(methods).__name__}")
+    if not methods:
+        raise ValueError("methods must not be empty")
+    for name, entry in methods.items():
+        if not (isinstance(entry, tuple) and len(entry) == 2 and callable(entry[1])):
+            raise TypeError(f"methods[{name!r}] must be a pair (what, make) with make(guesses) -> optimizer, "
+                            f"got {entry!r}")
+    return dict(methods)
+
+
+def _on_grid(name, value, grid):
+    """A slider's start ``value``, checked to lie on the span of ``grid`` (named as the caller's argument)."""
+    return v.number(name, value, grid[0] * (1 - 1e-9), grid[-1] * (1 + 1e-9))
 
 
 class GuessApp(SliderApp):
@@ -113,8 +137,9 @@ class GuessApp(SliderApp):
         self.problem = breast_cancer_problem() if problem is None else problem
         self.steps = v.integer("steps", steps, 1, 100_000)
         self.guesses = np.geomspace(1e-6, 1e2, 33) if guesses is None else v.array(
-            "guesses", guesses, ndim=1, low=0, low_open=True)
-        self.methods = dict(GUESS_METHODS if methods is None else methods)
+            "guesses", guesses, ndim=1, nonempty=True, low=0, low_open=True)
+        self.methods = _methods(methods)
+        guess = _on_grid("guess", guess, self.guesses)
         slider = grid_slider("your guess", guess, self.guesses, name="guesses", readout_format=".0e")
         self.losses = guess_losses(self.problem, self.steps, self.guesses, self.methods)
         shape = S.cosine(1.0, self.steps)  # the cosine's shape, times each rate of the grid
@@ -187,12 +212,16 @@ class CooldownApp(SliderApp):
             raise TypeError(f"model must be a NoisyQuadratic, got {type(self.model).__name__}")
         self.B = v.number("batch_size", batch_size, 1)
         self.peaks = np.geomspace(0.1, 1.6, 9)
-        self.ends = np.geomspace(100, 1600, 5) if ends is None else v.array("ends", ends, ndim=1, low=10)
+        self.ends = np.geomspace(100, 1600, 5) if ends is None else v.array("ends", ends, ndim=1, nonempty=True,
+                                                                            low=10)
         self.ends = np.round(self.ends).astype(int)
-        self.lrs = np.geomspace(0.05, 2, 17) if lrs is None else v.array("lrs", lrs, ndim=1, low=0, low_open=True)
+        self.lrs = np.geomspace(0.05, 2, 17) if lrs is None else v.array("lrs", lrs, ndim=1, nonempty=True, low=0,
+                                                                          low_open=True)
         self.T = int(self.ends[-1])
-        end = self.ends[-2 if self.ends.size > 1 else -1] if end is None else v.number("end", end, 1)
+        end = self.ends[-2 if self.ends.size > 1 else -1] if end is None else _on_grid("end", end, self.ends)
+        lr = _on_grid("lr", lr, self.peaks)
         fraction = v.number("fraction", fraction, 0.05, 0.5)
+        shape = v.choice("shape", shape, S.wsd.shapes)
         self.constants = np.stack([self._loss(np.full(self.T, lr)) for lr in self.peaks])
         self.cosine = np.array([min(self._loss(S.cosine(lr, T)(np.arange(T)))[-1] for lr in self.lrs)
                                 for T in self.ends])
@@ -221,8 +250,9 @@ class CooldownApp(SliderApp):
         ax = self.ax_l
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlim(50, self.T)
-        ax.set_ylim(0.5 * self.cosine.min(), 2 * self.constants[:, 50].max())
+        first = min(50, self.T // 2)  # the loss axis starts here (T >= 10)
+        ax.set_xlim(first, self.T)
+        ax.set_ylim(0.5 * self.cosine.min(), 2 * self.constants[:, first].max())
         ax.set_xlabel("step")
         ax.set_title("expected loss", fontsize=10)
         ax.plot(self.ends, self.cosine, "s", color="C1", ms=4, label="cosine, tuned per horizon")
