@@ -376,8 +376,8 @@ def check_train_without_tuning(train_without_tuning, hidden=False):
             got_text = "inf or nan (diverged)" if not np.isfinite(final) else f"{final:.3g}"
             missed.append(f"{case}: final loss {got_text}, needed at most {bound:.3g}")
     if len(missed) > 1:
-        fail("the final loss of train_without_tuning", f"on {len(missed)} of {n} problems (at most 1 may miss)",
-             got="; ".join(missed[:4]) + ("; ..." if len(missed) > 4 else ""),
+        listed = "; ".join(missed[:4]) + ("; ..." if len(missed) > 4 else "")
+        fail("the final loss of train_without_tuning", f"on {len(missed)} of {n} problems (at most 1 may miss): {listed}",
              hint=f"Solved means: at most {FACTOR:g} x the best loss of a tuned constant rate, or {TARGET:g} x the "
                   "start loss. A fixed rate cannot fit problems whose curvature and scale span six decades: let the "
                   "method measure them as it goes (the lesson's self-tuning steps; the smallest loss here is 0). "
