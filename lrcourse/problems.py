@@ -55,13 +55,45 @@ def _as_x(x, dim, name="x"):
     return x
 
 
+class _Formulas:
+    """The built-in problems: ``loss`` and ``grad`` check x, silence numpy's overflow warnings
+    and evaluate the formulas ``_loss(x)`` and ``_grad(x)`` each subclass writes.
+
+    :func:`lrcourse.run` checks x once, silences the warnings once for the whole run and then
+    calls the formulas directly at every step (see :func:`_fast_path`): the same arithmetic,
+    without the checks that cost as much as the arithmetic itself on small problems.
+    """
+
+    dim: int
+
+    def loss(self, x):
+        x = _as_x(x, self.dim)
+        with np.errstate(**_quiet):
+            return self._loss(x)
+
+    def grad(self, x):
+        x = _as_x(x, self.dim)
+        with np.errstate(**_quiet):
+            return self._grad(x)
+
+
+def _fast_path(problem):
+    """``(loss, grad)`` without the checks, for a built-in problem whose ``loss`` and ``grad``
+    are :class:`_Formulas`'s; else None. They need x a float array of shape (..., dim), and
+    the caller's ``np.errstate`` for diverging x."""
+    cls = type(problem)
+    if isinstance(problem, _Formulas) and cls.loss is _Formulas.loss and cls.grad is _Formulas.grad:
+        return problem._loss, problem._grad
+    return None
+
+
 def rotation(angle):
     """2-D rotation matrix by ``angle`` radians, shape (2, 2)."""
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, -s], [s, c]])
 
 
-class Quadratic:
+class Quadratic(_Formulas):
     """f(x) = 1/2 (x - c)^T A (x - c) with A = Q diag(eigenvalues) Q^T.
 
     The Hessian is A everywhere, so gradient descent with rate ``lr`` multiplies the error
@@ -118,16 +150,12 @@ class Quadratic:
         """Condition number L / mu (inf when mu = 0)."""
         return self.L / self.mu if self.mu > 0 else np.inf
 
-    def loss(self, x):
-        x = _as_x(x, self.dim)
-        with np.errstate(**_quiet):
-            e = x - self.minimizer
-            return 0.5 * np.einsum("...i,ij,...j->...", e, self.A, e)
+    def _loss(self, x):
+        e = x - self.minimizer
+        return 0.5 * np.einsum("...i,ij,...j->...", e, self.A, e)
 
-    def grad(self, x):
-        x = _as_x(x, self.dim)
-        with np.errstate(**_quiet):
-            return (x - self.minimizer) @ self.A
+    def _grad(self, x):
+        return (x - self.minimizer) @ self.A
 
     def hessian(self, x=None):
         """The Hessian A, shape (dim, dim) (the same at every x)."""
@@ -161,7 +189,7 @@ def conditioned(kappa, L=1.0, dim=2, angle=0.0, x0=None):
     return Quadratic(np.sort(lam)[::-1], angle=angle, x0=x0)
 
 
-class Rosenbrock:
+class Rosenbrock(_Formulas):
     """f(x, y) = (a - x)^2 + b (y - x^2)^2, minimised at (a, a^2) with f = 0.
 
     A curved, narrow valley (Rosenbrock 1960). At the minimum with a=1, b=100 the Hessian
@@ -178,17 +206,13 @@ class Rosenbrock:
         self.minimizer = np.array([self.a, self.a**2])
         self.min_loss = 0.0
 
-    def loss(self, x):
-        x = _as_x(x, 2)
-        with np.errstate(**_quiet):
-            return (self.a - x[..., 0]) ** 2 + self.b * (x[..., 1] - x[..., 0] ** 2) ** 2
+    def _loss(self, x):
+        return (self.a - x[..., 0]) ** 2 + self.b * (x[..., 1] - x[..., 0] ** 2) ** 2
 
-    def grad(self, x):
-        x = _as_x(x, 2)
-        with np.errstate(**_quiet):
-            u, w = x[..., 0], x[..., 1]
-            r = w - u**2
-            return np.stack([-2 * (self.a - u) - 4 * self.b * u * r, 2 * self.b * r], axis=-1)
+    def _grad(self, x):
+        u, w = x[..., 0], x[..., 1]
+        r = w - u**2
+        return np.stack([-2 * (self.a - u) - 4 * self.b * u * r, 2 * self.b * r], axis=-1)
 
     def hessian(self, x):
         """The Hessian at x, shape (..., 2, 2)."""
@@ -214,7 +238,7 @@ class Rosenbrock:
         return f"Rosenbrock(a={self.a:g}, b={self.b:g})"
 
 
-class Scalar1D:
+class Scalar1D(_Formulas):
     """A 1-D objective given by f, f' and f'' as numpy functions (x has shape (..., 1))."""
 
     dim = 1
@@ -228,15 +252,11 @@ class Scalar1D:
         with np.errstate(**_quiet):
             self.min_loss = float(f(self.minimizer[0]))
 
-    def loss(self, x):
-        x = _as_x(x, 1)
-        with np.errstate(**_quiet):
-            return self._f(x[..., 0])
+    def _loss(self, x):
+        return self._f(x[..., 0])
 
-    def grad(self, x):
-        x = _as_x(x, 1)
-        with np.errstate(**_quiet):
-            return self._df(x)
+    def _grad(self, x):
+        return self._df(x)
 
     def curvature(self, x):
         """f''(x), the local L: the largest stable rate *here* is 2 / f''(x)."""

@@ -10,12 +10,16 @@ Divergence is a result, not a crash: a setting whose loss stops being finite or 
 numpy warning escapes.
 
 Speed: the arguments are checked once per run, not at every step: before the loop, and the
-problem's gradient at the first step. An optimizer of :mod:`lrcourse.optimizers` is stepped
-through its update rule ``_update`` directly (its ``step`` is that rule plus the checks of its
-arguments); every rate of a schedule is computed and checked before the loop. A diverged
-setting keeps being stepped (on meaningless numbers, without warnings) and is frozen in the
-record at the end, which costs nothing per step. ``benchmarks/sweep.py`` measures what is left
-against a bare numpy loop.
+problem's gradient at the first step. A built-in problem of :mod:`lrcourse.problems` is
+evaluated through its formulas, without the checks of x its public ``loss`` and ``grad`` make
+at every call (x is checked once, by the first loss). An optimizer of
+:mod:`lrcourse.optimizers` is stepped through its update rule ``_update`` directly (its
+``step`` is that rule plus the checks of its arguments); every rate of a schedule is computed
+and checked before the loop. With every step's parameters kept (the default for arrays),
+divergence is read off the losses and parameters once after the loop. A diverged setting
+keeps being stepped (on meaningless numbers, without warnings) and is frozen in the record at
+the end, which costs nothing per step. ``benchmarks/sweep.py`` measures what is left against a
+bare numpy loop.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as v
+from . import problems
 from .optimizers import Optimizer, _leaves
 from .schedules import Schedule
 
@@ -116,11 +121,10 @@ def _start(problem, x0, K):
     return leaf(ref_tree, base, "x0")
 
 
-def _loss(problem, x, shape):
-    """problem.loss(x) as a float array of the settings' shape (() or (K,))."""
-    loss = problem.loss(x)
+def _loss(loss, shape):
+    """A loss returned by the problem, as a float array of the settings' shape (() or (K,))."""
     if shape and type(loss) is np.ndarray and loss.shape == shape and loss.dtype is _FLOAT:
-        return loss  # the common cases, checked fast
+        return loss  # the common case, checked fast
     if not shape and isinstance(loss, float):
         return float(loss)
     loss = np.asarray(loss, dtype=float)
@@ -164,8 +168,11 @@ class _Plan:
     ``Optimizer.step(params, grads, state)`` checks its arguments, reads the rate ``lr_at(k)``
     and applies the update rule ``_update(p, g, s, k, h)`` to each parameter array. Here the
     checks happen once (``init``, the rates up front, the gradients in ``run``) and each step
-    calls ``_update`` alone. Any other object with ``init`` and ``step`` (or a subclass with its
-    own ``step`` or ``lr_at``) goes through its ``step`` and ``lr_at`` every step.
+    calls ``_update`` alone, with hyperparameters ``h`` built once (a schedule's rate of step
+    t is written into ``h.lr``). Any other object with ``init`` and ``step`` (or a subclass
+    with its own ``step`` or ``lr_at``) goes through its ``step`` and ``lr_at`` every step.
+    ``step(t, params, grads)`` returns the new parameters after step t (params, grads: this
+    optimizer's part); it is one of the three methods below, chosen once.
     """
 
     def __init__(self, opt, params, key, steps):
@@ -176,36 +183,48 @@ class _Plan:
                        and isinstance(state, dict) and state.get("step") == 0)
         if not self.direct:
             self.state, self.rates = state, []
+            self.step = self._step_any
             return
+        self.update = opt._update
+        self.rates = _rates(opt, steps) if callable(opt.lr) else None
+        lr = opt.lr if self.rates is None else 0.0  # (a schedule's rate is set at every step)
         buffers = opt.buffers
         if isinstance(params, dict):
             self.state = {n: {b: state[b][n] for b in buffers} for n in params}
+            self.h = {n: opt._hypers(p.ndim, lr) for n, p in params.items()}
+            self.columns = None if self.rates is None else {n: self._columns(p.ndim) for n, p in params.items()}
+            self.step = self._step_layers
         else:
             self.state = {b: state[b] for b in buffers}
-        self.rates = _rates(opt, steps) if callable(opt.lr) else None
-        if self.rates is None:  # a number or a (K,) array: the same hyperparameters every step, built once
-            self.h = ({n: opt._hypers(p.ndim, opt.lr) for n, p in params.items()} if isinstance(params, dict)
-                      else opt._hypers(params.ndim, opt.lr))
+            self.h = opt._hypers(params.ndim, lr)
+            self.columns = None if self.rates is None else self._columns(params.ndim)
+            self.step = self._step_array
 
-    def step(self, t, params, grads):
-        """The new parameters after step t (params, grads: this optimizer's part)."""
-        opt = self.opt
-        if not self.direct:
-            self.rates.append(opt.lr_at(t))
-            new, self.state = opt.step(params, grads, self.state)
-            return new
-        if self.rates is None:
-            h = self.h
-        else:
-            lr = self.rates[t]
-            h = ({n: opt._hypers(p.ndim, lr) for n, p in params.items()} if isinstance(params, dict)
-                 else opt._hypers(params.ndim, lr))
-        if isinstance(params, dict):
-            new = {}
-            for n in params:
-                new[n], self.state[n] = opt._update(params[n], grads[n], self.state[n], t, h[n])
-            return new
-        new, self.state = opt._update(params, grads, self.state, t, h)
+    def _columns(self, ndim):
+        """The rates of a schedule, shaped so that ``columns[t]`` is step t's ``h.lr`` for ``ndim`` axes."""
+        if self.rates.ndim == 1:  # one setting: step t's rate as a number
+            return self.rates
+        return self.rates.reshape(self.rates.shape + (1,) * (ndim - 1))  # (steps, K, 1, ...)
+
+    def _step_array(self, t, params, grads):
+        h = self.h
+        if self.columns is not None:
+            h.lr = self.columns[t]
+        new, self.state = self.update(params, grads, self.state, t, h)
+        return new
+
+    def _step_layers(self, t, params, grads):
+        new = {}
+        for n in params:
+            h = self.h[n]
+            if self.columns is not None:
+                h.lr = self.columns[n][t]
+            new[n], self.state[n] = self.update(params[n], grads[n], self.state[n], t, h)
+        return new
+
+    def _step_any(self, t, params, grads):
+        self.rates.append(self.opt.lr_at(t))
+        new, self.state = self.opt.step(params, grads, self.state)
         return new
 
     def lr_record(self, steps, shape):
@@ -277,72 +296,75 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
         plans = [_Plan(optimizer, x, None, steps)]
     single = plans[0] if len(plans) == 1 and plans[0].key is None else None
 
+    # A built-in problem's formulas without its checks of x (problems._fast_path): x is checked
+    # once by the first problem.loss(x), and stays a float array of that shape while only
+    # lrcourse optimizers' update rules move it.
+    fast = None if is_tree or not all(plan.direct for plan in plans) else problems._fast_path(problem)
+    loss_of = problem.loss if fast is None else fast[0]
     if hasattr(problem, "stochastic_grad"):
         rng = np.random.default_rng(seed)
         gradient = lambda p: problem.stochastic_grad(p, rng)  # noqa: E731
     else:
-        gradient = problem.grad
+        gradient = problem.grad if fast is None else fast[1]
     shape = () if K is None else (K,)
-    loss_steps = list(range(0, steps + 1, loss_every))  # the steps whose loss is recorded
+    loss_steps = np.arange(0, steps + 1, loss_every)  # the steps whose loss is recorded
     if loss_steps[-1] != steps:
-        loss_steps.append(steps)
-    losses = np.empty((len(loss_steps),) + shape)
-    diverged_at = np.full(shape, -1)
+        loss_steps = np.append(loss_steps, steps)
+    rows = loss_steps.tolist()  # (Python ints: compared at every step)
+    losses = np.empty((len(rows),) + shape)
     record = _Record(x, shape, keep_params)
     path = record.path
 
     with np.errstate(**_quiet):
-        losses[0] = loss0 = _loss(problem, x, shape)
+        losses[0] = loss0 = _loss(problem.loss(x), shape)
         limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
         limit = np.minimum(limit, np.finfo(float).max)  # so that |loss| <= limit is False for inf (and NaN)
         if not shape:
             limit = float(limit)  # one setting: the checks below compare Python floats
-        row, next_row = 1, (loss_steps[1] if steps else -1)
-        live, dead = True, None  # one setting: has it not diverged; K settings: which have
+        row, next_row = 1, (rows[1] if steps else -1)
         bar = _Bar(steps, progress) if progress is not False and steps else None
         check_grads = True
+        lean = single is not None and single.step == single._step_array  # one lrcourse optimizer, one array
+        if lean:  # the common case: its update rule is called right here (what _step_array does)
+            update, h, columns, state = single.update, single.h, single.columns, single.state
         for t in range(steps):
             g = gradient(x)
             if check_grads:  # at step 0; later only if step 0's needed converting (e.g. lists or ints)
                 checked = _grads(g, x)
                 check_grads, g = checked is not g, checked
-            if single is not None:
+            if lean:
+                if columns is not None:
+                    h.lr = columns[t]
+                x, state = update(x, g, state, t, h)
+            elif single is not None:
                 x = single.step(t, x, g)
             else:
                 x = dict(x)
                 for plan in plans:
                     x[plan.key] = plan.step(t, x[plan.key], g[plan.key])
-            if t + 1 == next_row:
-                losses[row] = loss = _loss(problem, x, shape)
-                ok = abs(loss) <= limit  # False for NaN too
+            recorded = t + 1 == next_row
+            if recorded:
+                loss = loss_of(x)
+                if shape or type(loss) is not np.float64:  # (one setting's loss as numpy gives it: nothing to check)
+                    loss = _loss(loss, shape)
+                losses[row] = loss
                 row += 1
-                next_row = loss_steps[row] if row < len(loss_steps) else -1
-            else:
-                ok = ~_nonfinite(x, shape)
-            if not shape:
-                if live and not ok:
-                    diverged_at[()] = t + 1
-                    record.freeze(x, True)
-                    live = False
-            else:
-                if dead is not None:
-                    ok |= dead  # a diverged setting stays diverged, whatever its numbers do now
-                if np.count_nonzero(ok) < K:
-                    new = ~ok
-                    diverged_at[new] = t + 1
-                    record.freeze(x, new)
-                    dead = diverged_at >= 0
+                next_row = rows[row] if row < len(rows) else -1
             if path is not None:
-                path.append(x)
+                path.append(x)  # (divergence is read off these and the losses after the loop)
+            else:
+                record.watch(t + 1, abs(loss) <= limit if recorded else ~_nonfinite(x, shape), x)
             if bar is not None:
                 bar.update(t)
         if bar is not None:
             bar.close()
+        if path is not None:
+            record.find(losses, loss_steps, limit)
 
     lr = {p.key: p.lr_record(steps, shape) for p in plans}
     lr = lr if isinstance(optimizer, dict) else lr[None]
-    params, final = record.result(x, diverged_at)
-    loss_steps = np.array(loss_steps)
+    diverged_at = record.diverged_at
+    params, final = record.result(x)
     dead = np.atleast_1d(diverged_at >= 0)
     if dead.any():  # the diverged settings' losses: inf after their step, and a NaN there too
         by_setting = losses.reshape(len(loss_steps), -1)  # a view, one column per setting
@@ -361,26 +383,53 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
 
 
 class _Record:
-    """The parameters of every step (if kept) and a copy of each setting where it diverged."""
+    """The parameters of every step (if kept), where each setting diverged, and its parameters there.
+
+    A setting diverged at the first step t >= 1 whose recorded loss is not within ``limit``
+    (NaN and inf are not), or, at a step whose loss was not recorded, whose parameters are not
+    all finite. With every step's parameters kept, ``find`` reads that off the losses and the
+    parameters once after the loop, which costs nothing per step; else ``watch`` checks each
+    step as it comes and keeps a copy of the parameters where a setting diverged.
+    """
 
     def __init__(self, x, shape, keep):
         self.shape, self.path, self.frozen = shape, ([x] if keep else None), None
+        self.params = None
+        self.diverged_at = np.full(shape, -1)  # () or (K,): the step each setting diverged at, else -1
 
-    def freeze(self, x, new):
-        """Remember the parameters of the settings that diverged (``new``) at this step."""
-        if self.frozen is None:
-            self.frozen = _tree_map(np.copy, x)
-        elif self.shape:
-            for name, a in (x.items() if isinstance(x, dict) else [(None, x)]):
-                (self.frozen[name] if name is not None else self.frozen)[new] = a[new]
+    def watch(self, step, ok, x):
+        """After ``step``: ``ok`` tells which settings are still fine (a bool, or (K,) bools)."""
+        new = np.logical_not(ok) & (self.diverged_at < 0)  # a diverged setting stays diverged
+        if new.any():
+            self.diverged_at[new] = step
+            if self.frozen is None:
+                self.frozen = _tree_map(np.copy, x)
+            elif self.shape:
+                for name, a in (x.items() if isinstance(x, dict) else [(None, x)]):
+                    (self.frozen[name] if name is not None else self.frozen)[new] = a[new]
 
-    def result(self, x, diverged_at):
+    def find(self, losses, loss_steps, limit):
+        """After the loop, with every step's parameters kept: the same as ``watch`` at every step."""
+        path = self.path
+        self.params = params = ({k: np.stack([p[k] for p in path]) for k in path[0]} if isinstance(path[0], dict)
+                                else np.stack(path))
+        shape = (len(path),) + self.shape  # one row per step
+        bad = _nonfinite(params, shape) if len(loss_steps) < len(path) else np.zeros(shape, dtype=bool)
+        bad[loss_steps] = ~(np.abs(losses) <= limit)
+        bad[0] = False
+        self.diverged_at = at = np.where(bad.any(axis=0), bad.argmax(axis=0), -1)
+        if not (at >= 0).any():
+            return
+        if not self.shape:
+            self.frozen = _tree_map(lambda a: a[at], params)
+        else:  # setting i's row at[i] (any row for the settings that did not diverge: unused)
+            self.frozen = _tree_map(lambda a: a[np.maximum(at, 0), np.arange(len(at))], params)
+
+    def result(self, x):
         """(params, final), every diverged setting frozen at its step."""
+        diverged_at = self.diverged_at
         dead = diverged_at >= 0
-        params = None
-        if self.path is not None:
-            params = ({k: np.stack([p[k] for p in self.path]) for k in x} if isinstance(x, dict)
-                      else np.stack(self.path))
+        params = self.params
         if not dead.any():
             return params, x
         final = _tree_map(lambda a, f: _where(dead, f, a), x, self.frozen)

@@ -1,4 +1,5 @@
 """lrcourse.run: shapes, divergence as a result, vectorised == one by one, closed forms."""
+import copy
 import warnings
 
 import numpy as np
@@ -307,3 +308,64 @@ def test_diverged_settings_are_frozen_in_params_final_and_loss():
         assert one.diverged_at == d  # (a (K, 2) and a (2,) matrix product may differ in the last bit)
         np.testing.assert_allclose(one.final, h.final[2], rtol=1e-13)
         np.testing.assert_allclose(one.loss, h.loss[:, 2], rtol=1e-13)
+
+
+def _public_only(p):
+    """The same problem as a subclass whose loss and grad call the public ones (which check x at
+    every call), so that run cannot take the built-in problems' unchecked formulas."""
+    cls = type(p)
+    checked = type(f"Checked{cls.__name__}", (cls,), {"loss": lambda self, x: cls.loss(self, x),
+                                                       "grad": lambda self, x: cls.grad(self, x)})
+    q = copy.copy(p)
+    q.__class__ = checked
+    return q
+
+
+def _assert_same_history(a, b):
+    for name in ("loss", "diverged_at", "loss_steps"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in ("params", "final", "lr"):  # (arrays, or dicts of arrays)
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        for k in (x if isinstance(x, dict) else [None] if x is not None else []):
+            np.testing.assert_array_equal(x if k is None else x[k], y if k is None else y[k], err_msg=name)
+
+
+@pytest.mark.parametrize("p", [problems.quadratic([1.0, 0.05], angle=0.4), problems.conditioned(100.0, dim=3),
+                               problems.Rosenbrock(), problems.quartic(x0=3.0), problems.pseudo_huber()], ids=repr)
+def test_unchecked_formulas_give_the_public_loss_and_grad_bit_for_bit(p):
+    """run takes a built-in problem's formulas without the per-call checks: same numbers, bit for bit."""
+    from lrcourse import schedules
+
+    public = _public_only(p)
+    assert problems._fast_path(p) is not None and problems._fast_path(public) is None
+    makers = [lambda: optimizers.sgd(np.geomspace(1e-4, 1e9, 7), momentum=0.9), lambda: optimizers.sgd(0.01),
+              lambda: optimizers.sgd(5.0), lambda: optimizers.adam(schedules.cosine(0.5, 40))]
+    diverged = False
+    for make in makers:
+        for loss_every, keep in ((1, True), (3, False)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                fast = lrcourse.run(p, make(), 40, keep_params=keep, loss_every=loss_every, progress=False)
+                slow = lrcourse.run(public, make(), 40, keep_params=keep, loss_every=loss_every, progress=False)
+            _assert_same_history(fast, slow)
+            diverged |= bool(np.any(fast.diverged))
+    assert diverged  # (the comparison covers diverging, overflowing settings too)
+
+
+@pytest.mark.parametrize("loss_every", [1, 4])
+def test_divergence_read_off_the_kept_params_equals_the_check_at_every_step(loss_every):
+    """keep_params=True finds divergence after the loop, keep_params=False at every step: same result."""
+    cases = [(problems.quartic(x0=3.0), lambda: optimizers.sgd(np.geomspace(1e-3, 3.0, 9))),
+             (problems.quadratic([1.0, 0.05], angle=0.4), lambda: optimizers.sgd(5.0, momentum=0.9)),
+             (problems.quartic(x0=10.0), lambda: optimizers.sgd(10.0)),  # overflows to inf, then NaN
+             (_Layers(), lambda: optimizers.sgd(np.array([0.1, 0.6, 2.0]))),
+             (_Layers(), lambda: {"a": optimizers.sgd(0.5), "b": optimizers.sgd(1.0, momentum=0.5)})]
+    for p, make in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            kept = lrcourse.run(p, make(), 30, keep_params=True, loss_every=loss_every)
+            watched = lrcourse.run(p, make(), 30, keep_params=False, loss_every=loss_every)
+        assert np.any(kept.diverged)
+        kept.params = None
+        _assert_same_history(kept, watched)
