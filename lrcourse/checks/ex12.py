@@ -75,6 +75,12 @@ def check_polyak_step(polyak_step, hidden=False):
         eta_max = float(gamma * rng.choice([0.3, 3.0])) if rng.random() < 0.5 else None
         kind = ("on a random gradient of shape " + "x".join(map(str, shape)) +
                 (", with eta_max" if eta_max is not None else ""))
+        if hidden and rng.random() < 0.2:                  # the two no-step cases, at random scales
+            if rng.random() < 0.5:
+                loss, kind = fstar - float(log_uniform(rng, 1e-4, 1e4)), kind + ", when loss < fstar"
+            else:
+                grad, kind = grad / np.linalg.norm(grad) * float(log_uniform(rng, 1e-14, 1e-9)), \
+                    kind + ", when the gradient's norm is below 1e-8"
         cases.append((kind, loss, fstar, grad, eta_max))
     with forbid(*_SELFTUNING, within=polyak_step):
         for kind, loss, fstar, grad, eta_max in cases:
