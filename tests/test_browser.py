@@ -12,9 +12,10 @@ disagree are saved next to the test's temporary folder.
 
 The faults this catches are intermittent (frames dropped by the browser under load), so each
 lesson is opened more than once: by default lessons 1, 4 and 5, twice each (a few minutes);
-``LRCOURSE_BROWSER_LESSONS=all`` opens every lesson and ``LRCOURSE_BROWSER_REPEATS=N`` sets the
-number of openings. Marked ``browser`` (deselect with ``-m "not browser"``); skipped with a
-message saying how to enable it when /usr/bin/chromium or playwright is missing.
+``LRCOURSE_BROWSER_LESSONS=all`` opens every lesson (``=10,12``: those lessons) and
+``LRCOURSE_BROWSER_REPEATS=N`` sets the number of openings. Marked ``browser`` (deselect with
+``-m "not browser"``); skipped with a message saying how to enable it when /usr/bin/chromium or
+playwright is missing.
 
 The other tests here need no browser: they check the frames lrcourse.widgets sends ipympl's
 frontend (whole pictures, so a dropped frame cannot leave a wrong one), the blit background,
@@ -37,8 +38,9 @@ import browser_util  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-if os.environ.get("LRCOURSE_BROWSER_LESSONS") != "all":
-    LESSONS = [p for p in LESSONS if p.name[:2] in ("01", "04", "05")]
+_CHOSEN = os.environ.get("LRCOURSE_BROWSER_LESSONS", "01,04,05")
+if _CHOSEN != "all":
+    LESSONS = [p for p in LESSONS if p.name[:2] in {f"{int(n):02d}" for n in _CHOSEN.split(",")}]
 REPEATS = int(os.environ.get("LRCOURSE_BROWSER_REPEATS", "2"))
 OPENINGS = [(lesson, k) for lesson in LESSONS for k in range(REPEATS)]
 

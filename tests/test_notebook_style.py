@@ -63,6 +63,8 @@ def problems(nb):
         for w in FIGSIZE.findall(cell.source):
             if float(w) > MAX_FIG_WIDTH:
                 found.append(f"{where}: figsize width {w} > {MAX_FIG_WIDTH} inches")
+            if int(float(w) * 100) != round(float(w) * 100):  # 8.2 * 100 = 819.99..: the browser paints 819 px
+                found.append(f"{where}: figsize width {w} times dpi 100 falls just short of a whole pixel")
         asserts = n_asserts(cell.source)
         if refresh_outputs.is_hidden(cell):
             if asserts == 0:

@@ -157,7 +157,7 @@ class GuessApp(SliderApp):
         self._start()
 
     def _build(self):
-        self.fig, (self.ax_f, self.ax_c) = new_figure(1, 2, figsize=(8.2, 3.4))
+        self.fig, (self.ax_f, self.ax_c) = new_figure(1, 2, figsize=(8.25, 3.4))
         start = float(self.tuned[0])
         low = 0.5 * float(self.tuned[-1])
         for ax in (self.ax_f, self.ax_c):
@@ -203,7 +203,7 @@ class CooldownApp(SliderApp):
     constant rate (slider ``lr``, 0.1 to 1.6) and a cool-down to 0 branched off to end at step
     ``end`` (default: the last but one of ``ends``), against cosine schedules tuned (over ``lrs``) for each horizon of ``ends``."""
 
-    def __init__(self, model=None, batch_size=8, lr=0.4, ends=None, lrs=None, end=None, fraction=0.2,
+    def __init__(self, model=None, batch_size=8, lr=0.283, ends=None, lrs=None, end=None, fraction=0.2,
                  shape="1-sqrt"):
         import ipywidgets as w
 
@@ -240,7 +240,7 @@ class CooldownApp(SliderApp):
         return nqm.scheduled_loss(self.model, lrs, np.full(len(lrs), self.B))
 
     def _build(self):
-        self.fig, (self.ax_r, self.ax_l) = new_figure(1, 2, figsize=(8.2, 3.3))
+        self.fig, (self.ax_r, self.ax_l) = new_figure(1, 2, figsize=(8.25, 3.3))
         t = np.arange(self.T + 1)
         ax = self.ax_r
         ax.set_xlim(0, self.T)
