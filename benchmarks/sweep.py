@@ -5,9 +5,10 @@
 2. a bare numpy loop doing the same arithmetic (gradient ``(x - c) @ A``, momentum buffer,
    update, loss, keeping every step's loss and parameters) and nothing else: no argument
    checks, no divergence detection or freezing, no progress bar. Goal: run <= 1.3x of it, for
-   K = 1000 and for K = 1. Also timed: the same loop calling the problem's own ``grad`` and
-   ``loss`` (as run must): they check x and enter ``np.errstate`` at every call, which at K = 1
-   costs about as much as the arithmetic itself;
+   K = 1000 and for K = 1. Also timed: the same loop calling the problem's public ``grad``
+   and ``loss``: they check x and enter ``np.errstate`` at every call, which at K = 1 costs
+   about as much as the arithmetic itself (run checks x once and then calls the problem's
+   formulas, see ``lrcourse.problems._fast_path``);
 3. 1000 ``run`` calls one by one (goal: the vectorised run >= 50x faster);
 4. a ``torch.optim.SGD`` loop, one model per rate (goal: the vectorised run >= 600x faster).
    It runs when torch is importable here, or in the Python named by the environment variable

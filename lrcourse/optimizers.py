@@ -142,6 +142,13 @@ def _column(value, ndim):
     return value
 
 
+def _any(condition):
+    """``np.any(condition)`` for a hyperparameter compared with a number: a bool for a float, a
+    bool array for (K,) settings. (np.any takes microseconds even for a bool; an optimizer is
+    built once per run, and a short run notices.)"""
+    return condition if isinstance(condition, bool) else bool(np.any(condition))
+
+
 def _pow(base, exponent):
     """``base ** exponent`` by Python's pow, element by element for (K, 1, ...) columns.
 
@@ -218,7 +225,7 @@ class Optimizer:
             listed = ", ".join(f"{key} has {k}" for key, k in sizes.items())
             raise ValueError(f"hyperparameter arrays must all have the same number K of settings, got: {listed}")
         self.n_settings = next(iter(sizes.values()), None)
-        self._decays = bool(np.any(self._numeric.get("weight_decay", 0.0) != 0))  # skip "+ 0 * p" as torch does
+        self._decays = _any(self._numeric.get("weight_decay", 0.0) != 0)  # skip "+ 0 * p" as torch does
         self.buffers = self._buffer_names()
 
     def _buffer_names(self) -> tuple:
@@ -358,11 +365,11 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True requires momentum > 0 and dampening == 0 (as in torch), "
                              f"got momentum={_fmt(momentum)}, dampening={_fmt(dampening)}")
         self._setup(lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
-        self._damped = bool(np.any(dampening != 0))  # else (1 - dampening) * g is g: skip the product
-        self._some_without_momentum = bool(np.any(momentum == 0))  # else no np.where below
+        self._damped = _any(dampening != 0)  # else (1 - dampening) * g is g: skip the product
+        self._some_without_momentum = _any(momentum == 0)  # else no np.where below
 
     def _buffer_names(self):
-        return ("momentum_buffer",) if np.any(self.momentum != 0) else ()
+        return ("momentum_buffer",) if _any(self.momentum != 0) else ()
 
     def _update(self, p, g, s, k, h):
         g = -g if self.maximize else g
@@ -465,7 +472,7 @@ class RMSprop(Optimizer):
 
     def _buffer_names(self):
         names = ("square_avg",)
-        if np.any(self.momentum > 0):
+        if _any(self.momentum > 0):
             names += ("momentum_buffer",)
         if self.centered:
             names += ("grad_avg",)

@@ -40,6 +40,7 @@ DIVERGENCE_FACTOR = 1e8
 
 _quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 _FLOAT = np.dtype(np.float64)
+_BIGGEST = np.finfo(float).max
 
 
 @dataclass
@@ -310,18 +311,18 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     loss_steps = np.arange(0, steps + 1, loss_every)  # the steps whose loss is recorded
     if loss_steps[-1] != steps:
         loss_steps = np.append(loss_steps, steps)
-    rows = loss_steps.tolist()  # (Python ints: compared at every step)
-    losses = np.empty((len(rows),) + shape)
+    rows = loss_steps.tolist() + [-1]  # (as Python ints: compared at every step; -1: no more)
+    losses = np.empty((len(loss_steps),) + shape)
     record = _Record(x, shape, keep_params)
     path = record.path
 
     with np.errstate(**_quiet):
         losses[0] = loss0 = _loss(problem.loss(x), shape)
         limit = DIVERGENCE_FACTOR * np.maximum(np.abs(loss0), 1e-12)  # (a loss may be negative)
-        limit = np.minimum(limit, np.finfo(float).max)  # so that |loss| <= limit is False for inf (and NaN)
+        limit = np.minimum(limit, _BIGGEST)  # so that |loss| <= limit is False for inf (and NaN)
         if not shape:
             limit = float(limit)  # one setting: the checks below compare Python floats
-        row, next_row = 1, (rows[1] if steps else -1)
+        row = 1  # the row of losses to fill next, at step rows[row]
         bar = _Bar(steps, progress) if progress is not False and steps else None
         check_grads = True
         lean = single is not None and single.step == single._step_array  # one lrcourse optimizer, one array
@@ -342,14 +343,13 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
                 x = dict(x)
                 for plan in plans:
                     x[plan.key] = plan.step(t, x[plan.key], g[plan.key])
-            recorded = t + 1 == next_row
+            recorded = t + 1 == rows[row]
             if recorded:
                 loss = loss_of(x)
                 if shape or type(loss) is not np.float64:  # (one setting's loss as numpy gives it: nothing to check)
                     loss = _loss(loss, shape)
                 losses[row] = loss
                 row += 1
-                next_row = rows[row] if row < len(rows) else -1
             if path is not None:
                 path.append(x)  # (divergence is read off these and the losses after the loop)
             else:
@@ -365,8 +365,8 @@ def run(problem, optimizer, steps, x0=None, *, seed=0, keep_params=None, progres
     lr = lr if isinstance(optimizer, dict) else lr[None]
     diverged_at = record.diverged_at
     params, final = record.result(x)
-    dead = np.atleast_1d(diverged_at >= 0)
-    if dead.any():  # the diverged settings' losses: inf after their step, and a NaN there too
+    if (diverged_at >= 0).any():  # the diverged settings' losses: inf after their step, and a NaN there too
+        dead = np.atleast_1d(diverged_at >= 0)
         by_setting = losses.reshape(len(loss_steps), -1)  # a view, one column per setting
         gone = by_setting[:, dead]
         gone[loss_steps[:, None] > np.atleast_1d(diverged_at)[dead]] = np.inf
@@ -413,9 +413,11 @@ class _Record:
         path = self.path
         self.params = params = ({k: np.stack([p[k] for p in path]) for k in path[0]} if isinstance(path[0], dict)
                                 else np.stack(path))
-        shape = (len(path),) + self.shape  # one row per step
-        bad = _nonfinite(params, shape) if len(loss_steps) < len(path) else np.zeros(shape, dtype=bool)
-        bad[loss_steps] = ~(np.abs(losses) <= limit)
+        bad = ~(np.abs(losses) <= limit)  # at the steps whose loss was recorded (NaN is not <= limit)
+        if len(loss_steps) < len(path):  # in between: parameters that are not all finite
+            between = _nonfinite(params, (len(path),) + self.shape)
+            between[loss_steps] = bad
+            bad = between
         bad[0] = False
         self.diverged_at = at = np.where(bad.any(axis=0), bad.argmax(axis=0), -1)
         if not (at >= 0).any():
