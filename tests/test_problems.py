@@ -60,6 +60,26 @@ def test_overflow_is_silent():
             p.grad(big)
 
 
+@pytest.mark.parametrize("p", ALL, ids=repr)
+def test_unchecked_formulas_equal_the_public_loss_and_grad(p):
+    """run's fast path (the formulas without the checks of x) gives the public numbers bit for bit,
+    overflow included; public loss and grad still check x; a subclass with its own loss gets none."""
+    loss, grad = problems._fast_path(p)
+    x = np.random.default_rng(1).uniform(-2, 2, size=(5, p.x0.size))
+    x[0] = 1e200  # overflows to inf (and inf - inf = NaN in some gradients)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(loss(x), p.loss(x))
+        np.testing.assert_array_equal(grad(x), p.grad(x))
+    with pytest.raises(ValueError, match="last axis"):
+        p.grad(np.zeros(p.x0.size + 1))
+    with pytest.raises(TypeError, match="x"):
+        p.loss("x")
+    own = type("Own", (type(p),), {"loss": lambda self, x: 0.0})
+    assert problems._fast_path(own.__new__(own)) is None
+    assert problems._fast_path(problems.Noisy(p, 0.1)) is None
+
+
 @pytest.mark.parametrize(
     "call, exc, name",
     [
