@@ -419,9 +419,9 @@ class _Record:
             between[loss_steps] = bad
             bad = between
         bad[0] = False
+        if not bad.any():
+            return  # (diverged_at stays -1 everywhere)
         self.diverged_at = at = np.where(bad.any(axis=0), bad.argmax(axis=0), -1)
-        if not (at >= 0).any():
-            return
         if not self.shape:
             self.frozen = _tree_map(lambda a: a[at], params)
         else:  # setting i's row at[i] (any row for the settings that did not diverge: unused)
