@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+import weakref
+
 import numpy as np
 
 from . import case_rng, case_text, close, fail, forbid, is_hidden, log_uniform, numbers, passed, run_answer
@@ -62,6 +64,8 @@ def check_polyak_step(polyak_step, hidden=False):
         ("when the gradient is zero", 4.0, 0.0, np.zeros(3), None),
         ("when the gradient is zero and eta_max is given", 4.0, 0.0, np.zeros(3), 2.0),
         ("when the gradient's norm is below 1e-8 but not zero", 4.0, 0.0, np.array([3e-13, -4e-13]), 7.0),
+        ("when the gradient's norm is just below 1e-8", 1e-20, 0.0, np.array([3e-9, 4e-9]), None),
+        ("when every entry is below 1e-8 but the norm is not", 1e-15, 0.0, np.full(16, 0.9e-8), None),
         ("on a 2-D gradient (a weight matrix)", 6.0, 1.0, np.array([[1.0, 2.0], [0.0, -1.0], [1.0, 1.0]]), None),
         ("on a gradient given as a list", 2.0, 0.0, [1.0, -1.0, 2.0], None),
         ("on a one-element gradient", 0.5, 0.0, np.array([0.25]), None),
@@ -79,8 +83,9 @@ def check_polyak_step(polyak_step, hidden=False):
             if rng.random() < 0.5:
                 loss, kind = fstar - float(log_uniform(rng, 1e-4, 1e4)), kind + ", when loss < fstar"
             else:
-                grad, kind = grad / np.linalg.norm(grad) * float(log_uniform(rng, 1e-14, 1e-9)), \
-                    kind + ", when the gradient's norm is below 1e-8"
+                norm = float(log_uniform(rng, 1e-10, 1e-6))
+                norm = norm if abs(np.log10(norm) + 8) > 0.05 else 1e-9  # never within rounding of 1e-8
+                grad, kind = grad / np.linalg.norm(grad) * norm, kind + ", when the gradient is tiny"
         cases.append((kind, loss, fstar, grad, eta_max))
     with forbid(*_SELFTUNING, within=polyak_step):
         for kind, loss, fstar, grad, eta_max in cases:
@@ -93,7 +98,7 @@ def check_polyak_step(polyak_step, hidden=False):
             extra = ""
             if "loss <" in kind or "loss = fstar" in kind:
                 extra = " The prompt says what to return when there is no gap to close."
-            elif "below 1e-8" in kind or "zero" in kind:
+            elif "1e-8" in kind or "zero" in kind or "tiny" in kind:
                 extra = " The prompt says what to return when |g| < 1e-8 (nothing to step along)."
             close(got, want, part, case, hint + extra, rtol=1e-9, atol=0)
     passed("polyak_step computes Polyak's step, capped, and 0 when there is no gap or no gradient.")
@@ -155,6 +160,9 @@ def check_performance_profile(performance_profile, hidden=False):
         ("with a tie for the best", np.array([[6.0, 6.0], [6.0, 12.0]]), np.array([1.0, 1.9, 2.0])),
         ("with a single method", np.array([[3.0, inf, 12.0]]), np.array([1.0, 5.0])),
         ("with times and taus given as lists", [[100.0, 200.0], [150.0, 100.0]], [1.0, 1.5, 2.0]),
+        ("with taus not in increasing order", np.array([[10.0, 15.0], [20.0, 10.0]]), np.array([2.0, 1.0, 1.5])),
+        ("with times given as whole numbers (an int array)", np.array([[10, 15], [20, 10]]), np.array([1.0, 1.5])),
+        ("with a ratio just above a tau", np.array([[500.0, 10.0], [1001.0, 10.0]]), np.array([1.0, 2.0])),
     ]
     for times, taus in _profile_cases(rng, 12 if hidden else 4):
         cases.append((f"on a random table of {times.shape[0]} methods x {times.shape[1]} workloads", times, taus))
@@ -223,16 +231,16 @@ def check_cooldown_rates(cooldown_rates, hidden=False):
             extra = " The prompt's edge cases say what happens when decay_steps is 0 or total_steps." \
                 if "decay_steps =" in kind else ""
             close(got, want, part, case, hint + extra, rtol=1e-9, atol=1e-12 * float(lr))
-        case = "when shape is neither 'linear' nor '1-sqrt'"
-        try:
-            cooldown_rates(1.0, 10, 5, "cosine")
-        except ValueError:
-            pass
-        except Exception as e:  # noqa: BLE001 - any other error is not the one the prompt asks for
-            fail("cooldown_rates", case, "a ValueError", type(e).__name__)
-        else:
+        for shape, decay in (("cosine", 5), ("sqrt", 5), ("Linear", 0), ("1 - sqrt", 10), ("", 5)):
+            case = f"when shape is {shape!r} (neither 'linear' nor '1-sqrt') and decay_steps = {decay}"
+            try:
+                cooldown_rates(1.0, 10, decay, shape)
+            except ValueError:
+                continue
+            except Exception as e:  # noqa: BLE001 - any other error is not the one the prompt asks for
+                fail("cooldown_rates", case, "a ValueError", type(e).__name__)
             fail("cooldown_rates", case, "a ValueError", "no error",
-                 "An unknown shape must not fall back silently to another one.")
+                 "An unknown shape must not fall back silently to another one (check it before anything else).")
     passed("cooldown_rates keeps lr, then cools down to 0 with the shape asked for, edge cases included.")
 
 
@@ -240,7 +248,7 @@ def check_cooldown_rates(cooldown_rates, hidden=False):
 STEPS = 200        # the visible check's budget; hidden problems get 150 to 300
 FACTOR = 10.0      # a problem is solved if the final loss <= FACTOR x the best of the tuned SGD grid ...
 TARGET = 1e-3      # ... or <= TARGET x the loss at x0
-N_VISIBLE, N_HIDDEN = 12, 24   # problems per check; every one but at most one must be solved
+N_VISIBLE, N_HIDDEN = 12, 24   # problems per check; at most 1 (visible) or 2 (hidden) may be missed
 GRID = 2.0 ** np.arange(-8, 4.5, 0.5)   # the tuned SGD grid: GRID / L (L the problem's smoothness)
 KINDS = ("quadratic", "log-cosh regression", "separable logistic regression")
 
@@ -250,38 +258,44 @@ class _OverBudget(AssertionError):
 
 
 class _Problem:
-    """A problem as the learner sees it: loss(x), grad(x), x0 (a fresh copy each time) and dim; it counts
-    the calls of loss and grad and refuses more than ``budget`` of each."""
+    """A problem as the learner sees it: loss(x), grad(x), x0 (a fresh copy each time) and dim. The calls are
+    counted inside the functions themselves (so an alias, a copy of the problem or a reset attribute still
+    counts) and more than ``budget`` of either is refused. ``counts(problem)`` reads the counts."""
+
+    __slots__ = ("loss", "grad", "_x0", "dim", "__weakref__")
 
     def __init__(self, loss, grad, x0, budget):
-        self._loss, self._grad, self._x0, self._budget = loss, grad, x0, budget
-        self.dim = int(x0.size)
-        self.loss_calls = self.grad_calls = 0
-        self.over = None
+        dim = int(x0.size)
+        tally = {"loss": 0, "grad": 0, "over": None}
+
+        def counted(f, what):
+            def call(x):
+                tally[what] += 1
+                if tally[what] > budget:
+                    tally["over"] = tally["over"] or what
+                    raise _OverBudget(f"problem.{what} was called more than steps = {budget} times")
+                x = np.asarray(x, dtype=float)
+                if x.shape != (dim,):
+                    raise ValueError(f"problem.{what}(x) takes one point x of shape ({dim},), got shape {x.shape}")
+                out = f(x)
+                return float(out) if what == "loss" else out
+            return call
+
+        self.loss, self.grad = counted(loss, "loss"), counted(grad, "grad")
+        self._x0, self.dim = x0, dim
+        _TALLIES[self] = tally
 
     @property
     def x0(self):
         return self._x0.copy()
 
-    def _point(self, x, what):
-        x = np.asarray(x, dtype=float)
-        if x.shape != (self.dim,):
-            raise ValueError(f"problem.{what}(x) takes one point x of shape ({self.dim},), got shape {x.shape}")
-        return x
 
-    def loss(self, x):
-        self.loss_calls += 1
-        if self.loss_calls > self._budget:
-            self.over = "loss"
-            raise _OverBudget(f"problem.loss was called more than steps = {self._budget} times")
-        return float(self._loss(self._point(x, "loss")))
+_TALLIES = weakref.WeakKeyDictionary()   # problem -> its call counts (kept off the object the learner gets)
 
-    def grad(self, x):
-        self.grad_calls += 1
-        if self.grad_calls > self._budget:
-            self.over = "grad"
-            raise _OverBudget(f"problem.grad was called more than steps = {self._budget} times")
-        return self._grad(self._point(x, "grad"))
+
+def counts(problem):
+    """{"loss": calls, "grad": calls, "over": None or the first function called beyond the budget}."""
+    return dict(_TALLIES[problem])
 
 
 def make_problem(kind, seed, budget=STEPS):
@@ -351,7 +365,7 @@ def sgd_grid_losses(loss, grad, x0, L, steps):
 def check_train_without_tuning(train_without_tuning, hidden=False):
     """train_without_tuning(problem, steps): final params after at most ``steps`` calls of problem.grad and of
     problem.loss; a problem counts as solved if their loss is <= FACTOR x the best constant rate of a tuned
-    grid, or <= TARGET x the start loss. Every problem of the check but at most one must be solved."""
+    grid, or <= TARGET x the start loss. At most 1 of the visible and 2 of the hidden problems may be missed."""
     hidden = is_hidden(hidden)
     rng = case_rng("train_without_tuning", hidden)
     n = N_HIDDEN if hidden else N_VISIBLE
@@ -366,12 +380,13 @@ def check_train_without_tuning(train_without_tuning, hidden=False):
         try:
             got = run_answer(train_without_tuning, problem, steps, case=case)
         except AssertionError:
-            if problem.over is None:
+            if counts(problem)["over"] is None:
                 raise
             got = None
-        if problem.over is not None:
-            calls = problem.grad_calls if problem.over == "grad" else problem.loss_calls
-            fail(f"the number of calls of problem.{problem.over}", case, f"at most steps = {steps}",
+        tally = counts(problem)
+        if tally["over"] is not None:
+            calls = tally[tally["over"]]
+            fail(f"the number of calls of problem.{tally['over']}", case, f"at most steps = {steps}",
                  f"{calls} or more", "One run within the budget: no restarts, no grid of trial runs, no line "
                  "search that evaluates the loss beyond the budget.")
         x = numbers(got, "the params returned by train_without_tuning", case, (problem.dim,))
@@ -381,9 +396,11 @@ def check_train_without_tuning(train_without_tuning, hidden=False):
         if not final <= bound:
             got_text = "inf or nan (diverged)" if not np.isfinite(final) else f"{final:.3g}"
             missed.append(f"{case}: final loss {got_text}, needed at most {bound:.3g}")
-    if len(missed) > 1:
+    allowed = 2 if hidden else 1   # a sound self-tuning method misses about 1 problem in 20
+    if len(missed) > allowed:
         listed = "; ".join(missed[:4]) + ("; ..." if len(missed) > 4 else "")
-        fail("the final loss of train_without_tuning", f"on {len(missed)} of {n} problems (at most 1 may miss): {listed}",
+        fail("the final loss of train_without_tuning",
+             f"on {len(missed)} of {n} problems (at most {allowed} may miss): {listed}",
              hint=f"Solved means: at most {FACTOR:g} x the best loss of a tuned constant rate, or {TARGET:g} x the "
                   "start loss. A fixed rate cannot fit problems whose curvature and scale span six decades: let the "
                   "method measure them as it goes (the lesson's self-tuning steps; the smallest loss here is 0). "

@@ -823,7 +823,12 @@ _SUSPICIOUS = [
      "uses interpreter internals (gc, ctypes, trace hooks, code objects)"),
     (re.compile(r"\b(np|numpy|math|builtins|__builtins__)\s*\.\s*\w+\s*=[^=]|"
                 r"\bsetattr\s*\(\s*(np|numpy|math|builtins|__builtins__|lrcourse|checks|ex\d+)\b|"
+                r"\bex\d+\s*\.\s*\w+\s*=[^=]|"
                 r"\bsys\s*\.\s*modules\s*\["), "replaces library functions (monkey-patching)"),
+    (re.compile(r"\b__closure__\b|\bcell_contents\b|\b__globals__\b|\b__defaults__\b|\b__kwdefaults__\b"),
+     "reads or changes what a function closes over (closures, globals, defaults)"),
+    (re.compile(r"\bex\d+\s*\.\s*_\w|\bcase_rng\b|\bLRCOURSE_GRADE_SEED\b"),
+     "uses the checks' private references or the grader's seed"),
 ]
 _CHECKS = re.compile(r"\blrcourse\s*\.\s*checks\b|\bfrom\s+lrcourse\s+import\b[^\n]*\bchecks\b")
 

@@ -129,6 +129,21 @@ opt = selftuning.polyak(fstar=fstar, eta_max=None if eta_max == np.inf else eta_
 _, state = opt.step(np.zeros_like(g), g, opt.init(np.zeros_like(g)), loss=loss)
 return float(state["step_size"])
 """),
+            "tiny_test_on_squared_norm": _PS("""
+n2 = float(np.sum(np.asarray(grad, dtype=float) ** 2))
+if loss <= fstar or n2 < 1e-8:
+    return 0.0
+return min(eta_max, (loss - fstar) / n2)
+"""),
+            "tiny_test_on_largest_entry": _PS("""
+g = np.asarray(grad, dtype=float)
+if loss <= fstar or np.max(np.abs(g)) < 1e-8:
+    return 0.0
+return min(eta_max, (loss - fstar) / float(np.sum(g * g)))
+"""),
+            "calls_the_checks_reference": _PS("""
+return ex12._polyak(loss, fstar, grad, eta_max)
+"""),
         },
         "right": {
             "norm_squared": _PS("""
@@ -244,6 +259,27 @@ return (r[:, :, None] <= np.asarray(taus, dtype=float)).mean(axis=1)
             "library_shortcut": _PP("""
 from lrcourse import benchmark
 return benchmark.performance_profile(times, taus)
+"""),
+            "assumes_sorted_taus": _PP("""
+t = np.asarray(times, dtype=float)
+best = t.min(axis=0)
+r = np.where(np.isfinite(best), t / np.where(np.isfinite(best), best, 1.0), np.inf)
+first = np.searchsorted(np.asarray(taus, dtype=float), r, side="left")
+return (first[:, :, None] <= np.arange(len(taus))).mean(axis=1)
+"""),
+            "integer_division_for_int_tables": _PP("""
+t = np.asarray(times)
+best = t.min(axis=0)
+ok = np.isfinite(best)
+r = np.full_like(t, np.inf)
+r[:, ok] = t[:, ok] / best[ok]
+return (r[:, :, None] <= np.asarray(taus, dtype=float)).mean(axis=1)
+"""),
+            "tolerance_on_tau": _PP("""
+t = np.asarray(times, dtype=float)
+best = t.min(axis=0)
+r = np.where(np.isfinite(best), t / np.where(np.isfinite(best), best, 1.0), np.inf)
+return (r[:, :, None] <= np.asarray(taus, dtype=float) * 1.001).mean(axis=1)
 """),
         },
         "right": {
@@ -396,6 +432,24 @@ return lr * c
             "library_shortcut": _CR("""
 return schedules.wsd(lr, total_steps, 0, decay_steps, shape=shape)(np.arange(total_steps + 1))
 """),
+            "guesses_the_shape_from_a_substring": _CR("""
+shape = str(shape).lower()
+t = np.arange(total_steps + 1)
+D = total_steps - decay_steps
+u = np.clip((t - D) / max(decay_steps, 1), 0, 1)
+c = 1 - np.sqrt(u) if "sqrt" in shape else 1 - u
+return np.where(t < total_steps, lr * np.where(t < D, 1.0, c), 0.0)
+"""),
+            "no_shape_check_without_cooldown": _CR("""
+t = np.arange(total_steps + 1)
+if decay_steps == 0:
+    return np.where(t < total_steps, float(lr), 0.0)
+if shape not in ("linear", "1-sqrt"):
+    raise ValueError(shape)
+D = total_steps - decay_steps
+u = np.clip((t - D) / decay_steps, 0, 1)
+return lr * np.where(t < D, 1.0, 1 - np.sqrt(u) if shape == "1-sqrt" else 1 - u)
+"""),
         },
         "right": {
             "python_loop": _CR("""
@@ -531,6 +585,35 @@ for _ in range(steps):
 return x
 """),
             "returns_the_loss": _TR(_POLYAK_LOOP.replace("return x", "return float(f)")),
+            "raw_functions_from_the_closure": _TR("""
+cells = [c.cell_contents for c in problem.grad.__closure__]
+raw = next(c for c in cells if callable(c))
+x = problem.x0
+for _ in range(50 * steps):
+    x = x - 1e-3 * raw(x)
+return x
+"""),
+            "grid_of_runs_on_copies": _TR("""
+import copy
+best_x, best_f = problem.x0, None
+for lr in [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]:
+    p = copy.copy(problem)
+    x = p.x0
+    for _ in range(steps - 1):
+        x = x - lr * p.grad(x)
+    f = p.loss(x)
+    if best_f is None or f < best_f:
+        best_x, best_f = x, f
+return best_x
+"""),
+            "changes_the_checks_target": _TR("""
+ex12.TARGET = 10.0
+return problem.x0
+"""),
+            "replays_the_graders_seed": _TR("""
+rng = ex12.case_rng("train_without_tuning", True)
+return problem.x0
+"""),
         },
         "right": {
             "polyak_own_loop": _TR(_POLYAK_LOOP),
