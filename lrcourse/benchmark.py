@@ -465,14 +465,9 @@ def _own_loop(workload, opt, seed):
             if f is None and isinstance(opt, selftuning.SPS):
                 raise TypeError(f"{opt.name} needs the loss of each batch, which the benchmark cannot "
                                 f"evaluate for a {type(problem).__name__}")
-            if isinstance(opt, selftuning.Armijo):
-                x, state = opt.step(x, g(x), state, loss=f(x), closure=f)
-            elif isinstance(opt, selftuning.SPS):
-                x, state = opt.step(x, g(x), state, loss=f(x))
-            else:
-                x, state = opt.step(x, g(x), state)
+            x, state = selftuning._step_with(opt, x, state, f, g)
             if row < len(rows) and t + 1 == rows[row]:
-                point = opt.eval_params(x, state) if isinstance(opt, selftuning.SGDScheduleFree) else x
+                point = selftuning._evaluation_point(opt, x, state)
                 loss = np.reshape(problem.loss(point), K)
                 dead |= ~(np.abs(loss) <= limit) | ~_finite(point, K)
                 losses[row] = np.where(dead, np.inf, loss)

@@ -985,3 +985,19 @@ polyak = Polyak
 armijo = Armijo
 sgd_hd = SGDHD
 adam_hd = AdamHD
+
+
+def _step_with(opt, params, state, loss, grad):
+    """One step of ``opt`` with what it needs: the gradient ``grad(params)``, and for SPS and Polyak
+    also ``loss(params)``, for Armijo also ``loss`` itself as its closure (computed in that order)."""
+    g = grad(params)
+    if isinstance(opt, Armijo):
+        return opt.step(params, g, state, loss=loss(params), closure=loss)
+    if isinstance(opt, SPS):
+        return opt.step(params, g, state, loss=loss(params))
+    return opt.step(params, g, state)
+
+
+def _evaluation_point(opt, params, state):
+    """Where a run of ``opt`` is scored: schedule-free's x (``eval_params``), else the params."""
+    return opt.eval_params(params, state) if isinstance(opt, SGDScheduleFree) else params

@@ -60,9 +60,8 @@ def trace(problem, opt, steps, record=None, *, seed=0):
                         f"got {type(problem).__name__}")
     if not (hasattr(opt, "init") and hasattr(opt, "step") and hasattr(opt, "name")):
         raise TypeError(f"opt must be an lrcourse optimizer, got {type(opt).__name__}")
-    needs_loss = opt.name in ("sps", "polyak", "armijo")
     stochastic = hasattr(problem, "stochastic_grad")
-    if needs_loss and stochastic:
+    if isinstance(opt, ST.SPS) and stochastic:
         raise ValueError(f"opt {opt.name} needs the mini-batch loss, which problem does not give: "
                          f"use a deterministic problem")
     x = np.array(problem.x0, dtype=float)
@@ -73,18 +72,11 @@ def trace(problem, opt, steps, record=None, *, seed=0):
         raise ValueError(f"record must be one of the state's keys {sorted(state)}, got {record!r}")
     rng = np.random.default_rng(v.integer("seed", seed, 0))
     gradient = (lambda p: problem.stochastic_grad(p, rng)) if stochastic else problem.grad
-    score = opt.eval_params if hasattr(opt, "eval_params") else (lambda p, s: p)
     losses, values = [problem.loss(x)], []
     with np.errstate(all="ignore"):
         for _ in range(steps):
-            g = gradient(x)
-            if opt.name == "armijo":
-                x, state = opt.step(x, g, state, loss=problem.loss(x), closure=problem.loss)
-            elif needs_loss:
-                x, state = opt.step(x, g, state, loss=problem.loss(x))
-            else:
-                x, state = opt.step(x, g, state)
-            losses.append(problem.loss(score(x, state)))
+            x, state = ST._step_with(opt, x, state, problem.loss, gradient)
+            losses.append(problem.loss(ST._evaluation_point(opt, x, state)))
             if record is not None:
                 values.append(np.copy(state[record]))
     losses = np.array(losses)
